@@ -1,0 +1,798 @@
+//! The command table and dispatch.
+//!
+//! Every command is one [`CommandDef`] row, declared in the file that implements it (each
+//! command file ends with a `COMMANDS` registration block, as kvrocks does), and collected here
+//! into one immutable table. Everything generic reads that table before any command code runs:
+//! lookup, the unknown-command and arity errors, authentication, which shards to lock (key
+//! specs), statistics, `COMMAND INFO/DOCS/GETKEYS`, and later MULTI queueing, the AOF and ACLs.
+//!
+//! ```text
+//! execute(argv)
+//!   -> lookup (stack-lowercased name, then subcommand) -> arity -> NOAUTH check
+//!   -> world lock (shared, or exclusive for Lock::World commands)
+//!   -> lock the key shards in ascending order (Lock::Keys) -> handler -> statistics
+//! ```
+//! Handlers validate every argument before writing any reply bytes and return a [`CmdError`]
+//! for anything wrong; dispatch renders it with Redis's exact text.
+
+pub mod connection;
+pub mod keyspace;
+pub mod strings;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use smallvec::SmallVec;
+
+use crate::client::Client;
+use crate::protocol::Out;
+use crate::server::Server;
+use crate::store::Locked;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// A command error: replied to the client, which stays connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmdError {
+    /// `ERR wrong number of arguments for '<name>' command`
+    WrongArity(String),
+    /// `ERR syntax error`
+    Syntax,
+    /// `ERR value is not an integer or out of range`
+    NotInteger,
+    /// `ERR value is not a valid float`
+    NotFloat,
+    /// `WRONGTYPE Operation against a key holding the wrong kind of value`
+    WrongType,
+    /// `ERR no such key`
+    NoSuchKey,
+    /// `ERR increment or decrement would overflow`
+    Overflow,
+    /// Any other error; the text starts with its code (`ERR ...`, `NOAUTH ...`).
+    Msg(Cow<'static, str>),
+}
+
+impl CmdError {
+    pub fn msg(s: impl Into<Cow<'static, str>>) -> Self {
+        CmdError::Msg(s.into())
+    }
+
+    /// `ERR <text>`.
+    pub fn err(text: impl std::fmt::Display) -> Self {
+        CmdError::Msg(Cow::Owned(format!("ERR {text}")))
+    }
+
+    /// The wire text, without the leading `-`.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            CmdError::WrongArity(n) => {
+                Cow::Owned(format!("ERR wrong number of arguments for '{n}' command"))
+            }
+            CmdError::Syntax => "ERR syntax error".into(),
+            CmdError::NotInteger => "ERR value is not an integer or out of range".into(),
+            CmdError::NotFloat => "ERR value is not a valid float".into(),
+            CmdError::WrongType => {
+                "WRONGTYPE Operation against a key holding the wrong kind of value".into()
+            }
+            CmdError::NoSuchKey => "ERR no such key".into(),
+            CmdError::Overflow => "ERR increment or decrement would overflow".into(),
+            CmdError::Msg(m) => Cow::Borrowed(m),
+        }
+    }
+}
+
+pub type CmdResult = Result<(), CmdError>;
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+/// Command flags, as Redis's `CMD_*` (names and order as COMMAND INFO lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags(pub u32);
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, o: Flags) -> Flags {
+        Flags(self.0 | o.0)
+    }
+}
+
+impl Flags {
+    pub const NONE: Flags = Flags(0);
+    pub const WRITE: Flags = Flags(1 << 0);
+    pub const READONLY: Flags = Flags(1 << 1);
+    pub const DENYOOM: Flags = Flags(1 << 2);
+    pub const ADMIN: Flags = Flags(1 << 4);
+    pub const PUBSUB: Flags = Flags(1 << 5);
+    pub const NOSCRIPT: Flags = Flags(1 << 6);
+    pub const BLOCKING: Flags = Flags(1 << 8);
+    pub const LOADING: Flags = Flags(1 << 9);
+    pub const STALE: Flags = Flags(1 << 10);
+    pub const SKIP_MONITOR: Flags = Flags(1 << 11);
+    pub const SKIP_SLOWLOG: Flags = Flags(1 << 12);
+    pub const FAST: Flags = Flags(1 << 14);
+    pub const NO_AUTH: Flags = Flags(1 << 15);
+    pub const MAY_REPLICATE: Flags = Flags(1 << 16);
+    pub const NO_MANDATORY_KEYS: Flags = Flags(1 << 19);
+    pub const NO_MULTI: Flags = Flags(1 << 22);
+    pub const MOVABLE_KEYS: Flags = Flags(1 << 23);
+    pub const ALLOW_BUSY: Flags = Flags(1 << 24);
+
+    /// (flag, name) in the order Redis's `addReplyCommandFlags` emits them.
+    pub const NAMES: &'static [(Flags, &'static str)] = &[
+        (Flags::WRITE, "write"),
+        (Flags::READONLY, "readonly"),
+        (Flags::DENYOOM, "denyoom"),
+        (Flags::ADMIN, "admin"),
+        (Flags::PUBSUB, "pubsub"),
+        (Flags::NOSCRIPT, "noscript"),
+        (Flags::BLOCKING, "blocking"),
+        (Flags::LOADING, "loading"),
+        (Flags::STALE, "stale"),
+        (Flags::SKIP_MONITOR, "skip_monitor"),
+        (Flags::SKIP_SLOWLOG, "skip_slowlog"),
+        (Flags::FAST, "fast"),
+        (Flags::NO_AUTH, "no_auth"),
+        (Flags::MAY_REPLICATE, "may_replicate"),
+        (Flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (Flags::NO_MULTI, "no_multi"),
+        (Flags::MOVABLE_KEYS, "movablekeys"),
+        (Flags::ALLOW_BUSY, "allow_busy"),
+    ];
+
+    /// `a.union(b)`: `|` for const contexts (table rows).
+    pub const fn union(self, o: Flags) -> Flags {
+        Flags(self.0 | o.0)
+    }
+
+    #[inline]
+    pub const fn has(self, f: Flags) -> bool {
+        self.0 & f.0 != 0
+    }
+}
+
+/// ACL categories (Redis's `ACL_CATEGORY_*`), explicit ones as in `src/commands/*.json`; the
+/// implicit ones (@write, @read, @fast, @slow, @admin, @dangerous, @pubsub, @blocking) are
+/// derived from the flags by [`CommandDef::acl_categories`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acl(pub u32);
+
+impl std::ops::BitOr for Acl {
+    type Output = Acl;
+    fn bitor(self, o: Acl) -> Acl {
+        Acl(self.0 | o.0)
+    }
+}
+
+impl Acl {
+    pub const NONE: Acl = Acl(0);
+    pub const KEYSPACE: Acl = Acl(1 << 0);
+    pub const READ: Acl = Acl(1 << 1);
+    pub const WRITE: Acl = Acl(1 << 2);
+    pub const SET: Acl = Acl(1 << 3);
+    pub const SORTEDSET: Acl = Acl(1 << 4);
+    pub const LIST: Acl = Acl(1 << 5);
+    pub const HASH: Acl = Acl(1 << 6);
+    pub const STRING: Acl = Acl(1 << 7);
+    pub const BITMAP: Acl = Acl(1 << 8);
+    pub const HYPERLOGLOG: Acl = Acl(1 << 9);
+    pub const GEO: Acl = Acl(1 << 10);
+    pub const STREAM: Acl = Acl(1 << 11);
+    pub const PUBSUB: Acl = Acl(1 << 12);
+    pub const ADMIN: Acl = Acl(1 << 13);
+    pub const FAST: Acl = Acl(1 << 14);
+    pub const SLOW: Acl = Acl(1 << 15);
+    pub const BLOCKING: Acl = Acl(1 << 16);
+    pub const DANGEROUS: Acl = Acl(1 << 17);
+    pub const CONNECTION: Acl = Acl(1 << 18);
+    pub const TRANSACTION: Acl = Acl(1 << 19);
+    pub const SCRIPTING: Acl = Acl(1 << 20);
+
+    /// Names in Redis's `ACLCommandCategories` order.
+    pub const NAMES: &'static [(Acl, &'static str)] = &[
+        (Acl::KEYSPACE, "keyspace"),
+        (Acl::READ, "read"),
+        (Acl::WRITE, "write"),
+        (Acl::SET, "set"),
+        (Acl::SORTEDSET, "sortedset"),
+        (Acl::LIST, "list"),
+        (Acl::HASH, "hash"),
+        (Acl::STRING, "string"),
+        (Acl::BITMAP, "bitmap"),
+        (Acl::HYPERLOGLOG, "hyperloglog"),
+        (Acl::GEO, "geo"),
+        (Acl::STREAM, "stream"),
+        (Acl::PUBSUB, "pubsub"),
+        (Acl::ADMIN, "admin"),
+        (Acl::FAST, "fast"),
+        (Acl::SLOW, "slow"),
+        (Acl::BLOCKING, "blocking"),
+        (Acl::DANGEROUS, "dangerous"),
+        (Acl::CONNECTION, "connection"),
+        (Acl::TRANSACTION, "transaction"),
+        (Acl::SCRIPTING, "scripting"),
+    ];
+
+    pub const fn union(self, o: Acl) -> Acl {
+        Acl(self.0 | o.0)
+    }
+
+    #[inline]
+    pub const fn has(self, a: Acl) -> bool {
+        self.0 & a.0 != 0
+    }
+}
+
+/// Where a command's keys are in its argv (Redis's key specs, reduced to the shapes in use).
+#[derive(Clone, Copy)]
+pub enum KeySpec {
+    /// No keys.
+    None,
+    /// `first..=last` every `step`; a negative `last` counts from the end (-1 = last argument).
+    Range { first: i32, last: i32, step: i32 },
+    /// A count at `numkeys_at`, then that many keys starting at `numkeys_at + 1`.
+    NumKeys { numkeys_at: usize },
+    /// Anything else: a function returning the key positions.
+    Custom(fn(&[Bytes]) -> SmallVec<[usize; 8]>),
+}
+
+impl KeySpec {
+    pub const fn range(first: i32, last: i32, step: i32) -> KeySpec {
+        KeySpec::Range { first, last, step }
+    }
+
+    /// Positions of the keys in `argv` (argv[0] is the command name). Out-of-range specs yield
+    /// no keys rather than panicking; arity has been checked before this runs.
+    pub fn positions(&self, argv: &[Bytes]) -> SmallVec<[usize; 8]> {
+        let mut out = SmallVec::new();
+        match *self {
+            KeySpec::None => {}
+            KeySpec::Range { first, last, step } => {
+                let argc = argv.len() as i32;
+                let last = if last < 0 {
+                    argc + last
+                } else {
+                    last.min(argc - 1)
+                };
+                let mut i = first;
+                while i <= last && i < argc && step > 0 {
+                    out.push(i as usize);
+                    i += step;
+                }
+            }
+            KeySpec::NumKeys { numkeys_at } => {
+                if let Some(n) = argv.get(numkeys_at).and_then(|a| crate::util::parse_i64(a)) {
+                    let start = numkeys_at + 1;
+                    if n > 0 && (n as usize) <= argv.len().saturating_sub(start) {
+                        out.extend(start..start + n as usize);
+                    }
+                }
+            }
+            KeySpec::Custom(f) => out = f(argv),
+        }
+        out
+    }
+
+    /// The legacy (first, last, step) triple of COMMAND INFO.
+    pub fn legacy_range(&self) -> (i64, i64, i64) {
+        match *self {
+            KeySpec::Range { first, last, step } => (first as i64, last as i64, step as i64),
+            _ => (0, 0, 0),
+        }
+    }
+}
+
+/// What a command locks before its handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Nothing in the keyspace (connection and server commands).
+    None,
+    /// The shards of the keys named by the key spec.
+    Keys,
+    /// Every shard of the client's current database, in order (KEYS, SCAN, DBSIZE, FLUSHDB).
+    Db,
+    /// The exclusive world lock (FLUSHALL, SWAPDB, EXEC, ...); the handler locks what it needs.
+    World,
+}
+
+/// Command groups, as COMMAND DOCS reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Generic,
+    String,
+    List,
+    Set,
+    SortedSet,
+    Hash,
+    PubSub,
+    Transactions,
+    Connection,
+    Server,
+    Scripting,
+    Stream,
+    Bitmap,
+    HyperLogLog,
+    Geo,
+    Cluster,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Generic => "generic",
+            Group::String => "string",
+            Group::List => "list",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
+            Group::Hash => "hash",
+            Group::PubSub => "pubsub",
+            Group::Transactions => "transactions",
+            Group::Connection => "connection",
+            Group::Server => "server",
+            Group::Scripting => "scripting",
+            Group::Stream => "stream",
+            Group::Bitmap => "bitmap",
+            Group::HyperLogLog => "hyperloglog",
+            Group::Geo => "geo",
+            Group::Cluster => "cluster",
+        }
+    }
+}
+
+pub type Handler = fn(&mut Ctx<'_>) -> CmdResult;
+
+/// One row of the command table.
+pub struct CommandDef {
+    /// Lowercase name (for a subcommand, just the subcommand: `get` under `config`).
+    pub name: &'static str,
+    /// Redis's arity rule: argv[0] counts; `-N` means at least N.
+    pub arity: i32,
+    pub flags: Flags,
+    pub acl: Acl,
+    pub keys: KeySpec,
+    pub lock: Lock,
+    pub group: Group,
+    pub since: &'static str,
+    pub complexity: &'static str,
+    pub summary: &'static str,
+    pub handler: Handler,
+    pub subcommands: &'static [CommandDef],
+}
+
+/// Starts a table row; chain the `const fn` setters below.
+pub const fn cmd(name: &'static str, arity: i32, handler: Handler) -> CommandDef {
+    CommandDef {
+        name,
+        arity,
+        flags: Flags::NONE,
+        acl: Acl::NONE,
+        keys: KeySpec::None,
+        lock: Lock::None,
+        group: Group::Generic,
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "",
+        handler,
+        subcommands: &[],
+    }
+}
+
+impl CommandDef {
+    pub const fn flags(mut self, f: Flags) -> Self {
+        self.flags = f;
+        self
+    }
+    pub const fn acl(mut self, a: Acl) -> Self {
+        self.acl = a;
+        self
+    }
+    /// Keys at `first..=last` every `step`, locked before the handler runs.
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
+        self.keys = KeySpec::range(first, last, step);
+        self.lock = Lock::Keys;
+        self
+    }
+    pub const fn keyspec(mut self, k: KeySpec) -> Self {
+        self.keys = k;
+        self.lock = Lock::Keys;
+        self
+    }
+    pub const fn lock(mut self, l: Lock) -> Self {
+        self.lock = l;
+        self
+    }
+    pub const fn doc(
+        mut self,
+        group: Group,
+        since: &'static str,
+        complexity: &'static str,
+        summary: &'static str,
+    ) -> Self {
+        self.group = group;
+        self.since = since;
+        self.complexity = complexity;
+        self.summary = summary;
+        self
+    }
+    pub const fn subs(mut self, s: &'static [CommandDef]) -> Self {
+        self.subcommands = s;
+        self
+    }
+
+    /// Every ACL category, explicit and implied by the flags, as Redis's `setImplicitACLCategories`.
+    pub fn acl_categories(&self) -> Acl {
+        let mut a = self.acl;
+        if self.flags.has(Flags::WRITE) {
+            a = a | Acl::WRITE;
+        }
+        if self.flags.has(Flags::READONLY) && !a.has(Acl::SCRIPTING) {
+            a = a | Acl::READ;
+        }
+        if self.flags.has(Flags::ADMIN) {
+            a = a | Acl::ADMIN | Acl::DANGEROUS;
+        }
+        if self.flags.has(Flags::PUBSUB) {
+            a = a | Acl::PUBSUB;
+        }
+        if self.flags.has(Flags::FAST) {
+            a = a | Acl::FAST;
+        }
+        if self.flags.has(Flags::BLOCKING) {
+            a = a | Acl::BLOCKING;
+        }
+        if !a.has(Acl::FAST) {
+            a = a | Acl::SLOW;
+        }
+        a
+    }
+
+    /// Whether `argc` satisfies the arity rule.
+    #[inline]
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a > 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+}
+
+/// A resolved table entry: the row, its full name (`config|get`), and its statistics slot.
+pub struct Command {
+    pub def: &'static CommandDef,
+    pub full_name: String,
+    pub id: usize,
+    pub parent: Option<usize>,
+    pub subs: HashMap<&'static [u8], usize>,
+}
+
+/// Per-command statistics (a parallel array of atomics, so the table stays immutable).
+#[derive(Default)]
+pub struct CommandStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// The whole table: every command and subcommand, by id, plus a name index of top-level ones.
+pub struct Table {
+    pub commands: Vec<Command>,
+    pub by_name: HashMap<&'static [u8], usize>,
+    pub stats: Vec<CommandStats>,
+}
+
+/// All registration blocks.
+const GROUPS: &[&[CommandDef]] = &[connection::COMMANDS, keyspace::COMMANDS, strings::COMMANDS];
+
+impl Table {
+    fn build() -> Table {
+        let mut t = Table {
+            commands: Vec::new(),
+            by_name: HashMap::new(),
+            stats: Vec::new(),
+        };
+        for group in GROUPS {
+            for def in group.iter() {
+                let id = t.add(def, None);
+                t.by_name.insert(def.name.as_bytes(), id);
+            }
+        }
+        t.stats = (0..t.commands.len())
+            .map(|_| CommandStats::default())
+            .collect();
+        t
+    }
+
+    fn add(&mut self, def: &'static CommandDef, parent: Option<usize>) -> usize {
+        let id = self.commands.len();
+        let full_name = match parent {
+            Some(p) => format!("{}|{}", self.commands[p].def.name, def.name),
+            None => def.name.to_string(),
+        };
+        self.commands.push(Command {
+            def,
+            full_name,
+            id,
+            parent,
+            subs: HashMap::new(),
+        });
+        for sub in def.subcommands {
+            let sid = self.add(sub, Some(id));
+            self.commands[id].subs.insert(sub.name.as_bytes(), sid);
+        }
+        id
+    }
+
+    /// Looks up a top-level command by name, case-insensitively, without allocating.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 32];
+        let lower = crate::util::lower(name, &mut buf)?;
+        self.by_name.get(lower).map(|&id| &self.commands[id])
+    }
+
+    /// Looks up a subcommand of `parent`.
+    pub fn lookup_sub(&self, parent: &Command, name: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 32];
+        let lower = crate::util::lower(name, &mut buf)?;
+        parent.subs.get(lower).map(|&id| &self.commands[id])
+    }
+
+    /// Resolves argv to a command (following subcommands), or the error Redis gives.
+    pub fn resolve(&self, argv: &[Bytes]) -> Result<&Command, CmdError> {
+        let name = &argv[0];
+        let Some(cmd) = self.lookup(name) else {
+            return Err(unknown_command(argv));
+        };
+        if cmd.subs.is_empty() {
+            return Ok(cmd);
+        }
+        if argv.len() == 1 {
+            return Err(CmdError::WrongArity(cmd.full_name.clone()));
+        }
+        match self.lookup_sub(cmd, &argv[1]) {
+            Some(sub) => Ok(sub),
+            None => Err(CmdError::Msg(Cow::Owned(format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                truncate_lossy(&argv[1], 128),
+                cmd.def.name.to_ascii_uppercase()
+            )))),
+        }
+    }
+}
+
+/// Redis's unknown-command error, with the preview of the arguments (128 characters in all).
+fn unknown_command(argv: &[Bytes]) -> CmdError {
+    let mut args = String::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push('\'');
+        args.push_str(&truncate_lossy(a, room));
+        args.push_str("' ");
+    }
+    CmdError::Msg(Cow::Owned(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncate_lossy(&argv[0], 128),
+        args
+    )))
+}
+
+/// At most `max` bytes of `b` as text (invalid UTF-8 replaced), like C's `%.*s`.
+pub fn truncate_lossy(b: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+}
+
+/// The process-wide command table.
+pub fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(Table::build)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Execution
+
+/// Everything a handler sees.
+pub struct Ctx<'a> {
+    pub srv: &'a Arc<Server>,
+    pub client: &'a mut Client,
+    pub argv: &'a [Bytes],
+    pub out: Out<'a>,
+    /// The shards this command holds; `ks.db` is the client's selected database.
+    pub ks: Locked<'a>,
+    pub cmd: &'a Command,
+    /// Keyspace changes made (Redis's `server.dirty` increment).
+    pub dirty: u64,
+}
+
+impl<'a> Ctx<'a> {
+    /// Argument `i` (arity guarantees the fixed positions; optional ones use `argv.get`).
+    #[inline]
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        self.argv.get(i).map_or(&[], |b| &b[..])
+    }
+
+    /// Argument `i` parsed as an integer, or Redis's not-an-integer error.
+    pub fn int_arg(&self, i: usize) -> Result<i64, CmdError> {
+        crate::util::parse_i64(self.arg(i)).ok_or(CmdError::NotInteger)
+    }
+}
+
+/// What the connection should do after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Send what is buffered, then close (QUIT, protocol errors, CLIENT KILL of oneself).
+    Close,
+}
+
+/// Runs one request and writes its reply into `wbuf`.
+pub fn execute(
+    srv: &Arc<Server>,
+    client: &mut Client,
+    wbuf: &mut BytesMut,
+    argv: Vec<Bytes>,
+) -> Flow {
+    let table = table();
+    let resp3 = client.resp3;
+    let cmd = match table.resolve(&argv) {
+        Ok(c) => c,
+        Err(e) => {
+            Out::new(wbuf, resp3).error(&e.text());
+            srv.stats.unknown_or_rejected(None);
+            return Flow::Continue;
+        }
+    };
+    let def = cmd.def;
+    if !def.arity_ok(argv.len()) {
+        Out::new(wbuf, resp3).error(&CmdError::WrongArity(cmd.full_name.clone()).text());
+        table.stats[cmd.id].rejected.fetch_add(1, Ordering::Relaxed);
+        return Flow::Continue;
+    }
+    if !client.authenticated && !def.flags.has(Flags::NO_AUTH) && srv.auth_required() {
+        Out::new(wbuf, resp3).error("NOAUTH Authentication required.");
+        table.stats[cmd.id].rejected.fetch_add(1, Ordering::Relaxed);
+        return Flow::Continue;
+    }
+
+    let start = Instant::now();
+    let now = crate::util::now_ms();
+    let db = client.db;
+    let result;
+    let dirty;
+    {
+        // The world lock: shared for ordinary commands, exclusive for Lock::World ones. Held for
+        // the whole command; nothing awaits while it is held.
+        let _world_read;
+        let _world_write;
+        let ks = match def.lock {
+            Lock::World => {
+                _world_write = srv.world.write();
+                srv.ks.lock_none(db, now)
+            }
+            Lock::None => {
+                _world_read = srv.world.read();
+                srv.ks.lock_none(db, now)
+            }
+            Lock::Keys => {
+                _world_read = srv.world.read();
+                let pos = def.keys.positions(&argv);
+                srv.ks.lock(db, pos.iter().map(|&i| &argv[i][..]), now)
+            }
+            Lock::Db => {
+                _world_read = srv.world.read();
+                let mut all: SmallVec<[(u32, u32); 8]> = (0..crate::store::SHARDS as u32)
+                    .map(|s| (db as u32, s))
+                    .collect();
+                srv.ks.lock_slots(db, &mut all, now)
+            }
+        };
+        let mark = wbuf.len();
+        let mut ctx = Ctx {
+            srv,
+            client,
+            argv: &argv,
+            out: Out::new(wbuf, resp3),
+            ks,
+            cmd,
+            dirty: 0,
+        };
+        result = (def.handler)(&mut ctx);
+        dirty = ctx.dirty;
+        let expired = std::mem::take(&mut ctx.ks.expired);
+        drop(ctx);
+        if !expired.is_empty() {
+            srv.stats
+                .expired_keys
+                .fetch_add(expired.len() as u64, Ordering::Relaxed);
+        }
+        if let Err(e) = &result {
+            // A handler must not have written a partial reply before failing.
+            debug_assert_eq!(wbuf.len(), mark, "{} wrote before failing", cmd.full_name);
+            wbuf.truncate(mark);
+            Out::new(wbuf, resp3).error(&e.text());
+        }
+    }
+    let usec = start.elapsed().as_micros() as u64;
+    let st = &table.stats[cmd.id];
+    st.calls.fetch_add(1, Ordering::Relaxed);
+    st.usec.fetch_add(usec, Ordering::Relaxed);
+    if result.is_err() {
+        st.failed.fetch_add(1, Ordering::Relaxed);
+    }
+    srv.stats.commands.fetch_add(1, Ordering::Relaxed);
+    if dirty > 0 {
+        srv.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
+    }
+    client.last_cmd = cmd.id;
+    if client.close_after_reply {
+        Flow::Close
+    } else {
+        Flow::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        let t = table();
+        for c in &t.commands {
+            assert_eq!(
+                c.def.name,
+                c.def.name.to_ascii_lowercase(),
+                "{}",
+                c.full_name
+            );
+            assert!(c.def.arity != 0, "{}", c.full_name);
+            assert!(!c.def.summary.is_empty(), "{} has no summary", c.full_name);
+            if c.def.lock == Lock::Keys {
+                assert!(
+                    !matches!(c.def.keys, KeySpec::None),
+                    "{} locks keys but has none",
+                    c.full_name
+                );
+            }
+        }
+        assert!(t.lookup(b"GeT").is_some());
+        assert!(t.lookup(b"no-such-command").is_none());
+    }
+
+    #[test]
+    fn unknown_command_text() {
+        let argv = vec![Bytes::from("foo"), Bytes::from("a"), Bytes::from("b")];
+        assert_eq!(
+            unknown_command(&argv).text(),
+            "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+        );
+    }
+
+    #[test]
+    fn key_positions() {
+        let argv: Vec<Bytes> = ["mset", "a", "1", "b", "2"]
+            .iter()
+            .map(|s| Bytes::from(*s))
+            .collect();
+        assert_eq!(
+            KeySpec::range(1, -1, 2).positions(&argv).as_slice(),
+            &[1, 3]
+        );
+        let argv: Vec<Bytes> = ["x", "2", "k1", "k2", "opt"]
+            .iter()
+            .map(|s| Bytes::from(*s))
+            .collect();
+        assert_eq!(
+            KeySpec::NumKeys { numkeys_at: 1 }
+                .positions(&argv)
+                .as_slice(),
+            &[2, 3]
+        );
+    }
+}

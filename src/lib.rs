@@ -1,0 +1,21 @@
+//! Herald: a Redis-protocol-compatible message broker server.
+//!
+//! The parts, in request order:
+//! - [`server`]: shared state, accept loop, background cycles, shutdown.
+//! - [`connection`]: per-connection read → decode → execute → write loop.
+//! - [`protocol`]: request decoding with Redis's limits; RESP2/RESP3 reply encoding.
+//! - [`commands`]: the single command table, dispatch, and one module per command group.
+//! - [`store`]: the sharded keyspace, values and expiry.
+//! - [`config`]: settings from the command line and redis.conf.
+//! - [`client`]: per-connection state, shared parts visible to CLIENT LIST/KILL.
+//!
+//! See `docs/architecture.md` for how they fit together.
+
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod connection;
+pub mod protocol;
+pub mod server;
+pub mod store;
+pub mod util;

@@ -1,0 +1,424 @@
+//! The keyspace: `databases` databases, each a fixed array of shards; a shard is a mutex around
+//! an insertion-ordered hash map of key -> [`Entry`].
+//!
+//! # Locking
+//! A command locks the shards of its keys **in ascending (db, shard) order**, after
+//! de-duplicating them, and holds them until it has finished (including its AOF effect and the
+//! serving of ready keys). Because every command acquires in the same global order, no two
+//! commands can deadlock. Commands that touch a whole database (KEYS, SCAN, FLUSHDB, DBSIZE)
+//! lock its shards one after another in the same order; commands that touch everything
+//! (FLUSHALL, SWAPDB, EXEC) take the server's exclusive *world* lock first (see `server.rs`).
+//!
+//! Why not `DashMap`: a shard here carries more than a map (the index of volatile keys that the
+//! active expiry cycle samples; later, per-shard waiter registries), and commands must hold
+//! several shards at once in a fixed order for their whole run. DashMap's guards cover one entry
+//! or one shard's raw table and its sharding is private to it, so Herald owns its shards and uses
+//! DashMap where a plain concurrent map is what is needed (the client registry).
+//!
+//! # Expiry
+//! An entry's `expire_at` is an absolute Unix time in ms (0 = persistent). Access is lazy: a
+//! lookup of an expired key deletes it first. The active cycle (`expire_cycle`) samples each
+//! shard's `volatile` index, as Redis's `activeExpireCycle` samples its `expires` dict.
+//!
+//! # SCAN
+//! Shards use `swap_remove`, so positions only change by the last entry moving into a hole.
+//! SCAN walks each shard from the end towards the start: a key present for the whole scan is
+//! never moved from the unvisited part to the visited part, which gives Redis's guarantee
+//! (every such key is returned at least once) with a plain integer cursor.
+
+pub mod value;
+
+use bytes::Bytes;
+use indexmap::{IndexMap, IndexSet};
+use parking_lot::{Mutex, MutexGuard};
+use smallvec::SmallVec;
+
+pub use value::Value;
+
+/// Shards per database (a power of two).
+pub const SHARDS: usize = 64;
+
+type Hasher = ahash::RandomState;
+
+/// A stored value with its metadata.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in Unix ms; 0 when the key is persistent.
+    pub expire_at: u64,
+    /// Last access, in seconds of the server's LRU clock (for OBJECT IDLETIME).
+    pub lru: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Self {
+        Entry {
+            value,
+            expire_at: 0,
+            lru: lru_clock(),
+        }
+    }
+}
+
+/// One shard: keys, and the subset of them that has an expiry.
+#[derive(Default)]
+pub struct Shard {
+    pub map: IndexMap<Bytes, Entry, Hasher>,
+    pub volatile: IndexSet<Bytes, Hasher>,
+}
+
+impl Shard {
+    /// Looks a key up without touching its LRU clock (OBJECT, TYPE-like introspection) and
+    /// without deleting it: an expired key is reported as missing.
+    pub fn peek(&self, key: &[u8], now: u64) -> Option<&Entry> {
+        self.map
+            .get(key)
+            .filter(|e| e.expire_at == 0 || e.expire_at > now)
+    }
+
+    /// Inserts or replaces a key, keeping the volatile index consistent with `entry.expire_at`.
+    pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+        if entry.expire_at != 0 {
+            self.volatile.insert(key.clone());
+        } else if !self.volatile.is_empty() {
+            self.volatile.swap_remove(&key[..]);
+        }
+        self.map.insert(key, entry)
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.map.swap_remove(key)?;
+        if e.expire_at != 0 {
+            self.volatile.swap_remove(key);
+        }
+        Some(e)
+    }
+
+    /// Sets or clears (`at == 0`) the expiry of an existing key; false if the key is missing.
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
+        let Some((_, k, e)) = self.map.get_full_mut(key) else {
+            return false;
+        };
+        let had = e.expire_at != 0;
+        e.expire_at = at;
+        if at != 0 && !had {
+            let k = k.clone();
+            self.volatile.insert(k);
+        } else if at == 0 && had {
+            self.volatile.swap_remove(key);
+        }
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// One database.
+pub struct Db {
+    /// Lock order: ascending index, after every lower-numbered database's shards.
+    pub shards: Box<[Mutex<Shard>]>,
+}
+
+impl Db {
+    fn new() -> Self {
+        Db {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+        }
+    }
+}
+
+/// All databases.
+pub struct Keyspace {
+    pub dbs: Box<[Db]>,
+    hasher: Hasher,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Self {
+        Keyspace {
+            dbs: (0..databases.max(1)).map(|_| Db::new()).collect(),
+            hasher: Hasher::new(),
+        }
+    }
+
+    #[inline]
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        (self.hasher.hash_one(key) as usize) & (SHARDS - 1)
+    }
+
+    /// Locks the shards holding `keys` in database `db`.
+    pub fn lock<'a, I, K>(&'a self, db: usize, keys: I, now: u64) -> Locked<'a>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<[u8]>,
+    {
+        let mut want: SmallVec<[(u32, u32); 8]> = keys
+            .into_iter()
+            .map(|k| (db as u32, self.shard_of(k.as_ref()) as u32))
+            .collect();
+        self.lock_slots(db, &mut want, now)
+    }
+
+    /// Locks an explicit set of (db, shard) slots; `db` is the default database of the guard.
+    pub fn lock_slots<'a>(&'a self, db: usize, want: &mut [(u32, u32)], now: u64) -> Locked<'a> {
+        want.sort_unstable();
+        let mut guards = SmallVec::new();
+        let mut last = None;
+        for &(d, s) in want.iter() {
+            if last == Some((d, s)) {
+                continue;
+            }
+            last = Some((d, s));
+            if let Some(dbref) = self.dbs.get(d as usize) {
+                guards.push(((d, s), dbref.shards[s as usize].lock()));
+            }
+        }
+        Locked {
+            ks: self,
+            db,
+            guards,
+            now,
+            expired: Vec::new(),
+        }
+    }
+
+    /// Locks nothing: a guard for commands that do not touch keys.
+    pub fn lock_none(&self, db: usize, now: u64) -> Locked<'_> {
+        Locked {
+            ks: self,
+            db,
+            guards: SmallVec::new(),
+            now,
+            expired: Vec::new(),
+        }
+    }
+
+    /// Number of keys in `db` (locks each shard briefly).
+    pub fn dbsize(&self, db: usize) -> usize {
+        self.dbs
+            .get(db)
+            .map_or(0, |d| d.shards.iter().map(|s| s.lock().len()).sum())
+    }
+
+    /// Number of keys with an expiry in `db`.
+    pub fn volatile_count(&self, db: usize) -> usize {
+        self.dbs.get(db).map_or(0, |d| {
+            d.shards.iter().map(|s| s.lock().volatile.len()).sum()
+        })
+    }
+
+    /// One pass of active expiry over every shard of every database, sampling like Redis's
+    /// `activeExpireCycle` (20 keys, again while more than a quarter of the sample was expired).
+    /// Returns the (db, key) pairs it deleted.
+    pub fn expire_cycle(&self, now: u64, rng: &mut impl rand::Rng) -> Vec<(usize, Bytes)> {
+        let mut deleted = Vec::new();
+        for (dbi, db) in self.dbs.iter().enumerate() {
+            for shard in db.shards.iter() {
+                let mut s = shard.lock();
+                for _round in 0..16 {
+                    let n = s.volatile.len();
+                    if n == 0 {
+                        break;
+                    }
+                    let sample = n.min(20);
+                    let mut expired = 0;
+                    for _ in 0..sample {
+                        let n = s.volatile.len();
+                        if n == 0 {
+                            break;
+                        }
+                        let i = rng.gen_range(0..n);
+                        let Some(k) = s.volatile.get_index(i).cloned() else {
+                            break;
+                        };
+                        let exp = s.map.get(&k[..]).map_or(0, |e| e.expire_at);
+                        if exp != 0 && exp <= now {
+                            s.remove(&k);
+                            deleted.push((dbi, k));
+                            expired += 1;
+                        }
+                    }
+                    if expired * 4 <= sample {
+                        break;
+                    }
+                }
+            }
+        }
+        deleted
+    }
+}
+
+/// The shards a command holds, and the database it addresses by default.
+pub struct Locked<'a> {
+    pub ks: &'a Keyspace,
+    pub db: usize,
+    guards: SmallVec<[((u32, u32), MutexGuard<'a, Shard>); 4]>,
+    /// The command's notion of "now" (Unix ms), fixed when it started, as Redis caches it.
+    pub now: u64,
+    /// Keys deleted by lazy expiry during this command, as (db, key).
+    pub expired: Vec<(usize, Bytes)>,
+}
+
+impl<'a> Locked<'a> {
+    /// The locked shard holding `key` in `db`; `None` if the command did not lock it (a bug in a
+    /// key specification, reported as an error rather than a panic).
+    pub fn shard_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Shard> {
+        let slot = (db as u32, self.ks.shard_of(key) as u32);
+        self.guards
+            .iter_mut()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, g)| &mut **g)
+    }
+
+    /// All locked shards (for whole-database commands).
+    pub fn shards(&mut self) -> impl Iterator<Item = (u32, &mut Shard)> + use<'_, 'a> {
+        self.guards.iter_mut().map(|((d, _), g)| (*d, &mut **g))
+    }
+
+    /// Looks up `key` in the default database, expiring it lazily.
+    pub fn get(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.get_in(self.db, key)
+    }
+
+    pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        let now = self.now;
+        let slot = (db as u32, self.ks.shard_of(key) as u32);
+        let idx = self.guards.iter().position(|(s, _)| *s == slot)?;
+        let expired = {
+            let shard = &mut *self.guards[idx].1;
+            let e = shard.map.get(key)?;
+            if e.expire_at != 0 && e.expire_at <= now {
+                shard.remove(key);
+                true
+            } else {
+                false
+            }
+        };
+        if expired {
+            self.expired.push((db, Bytes::copy_from_slice(key)));
+            return None;
+        }
+        let e = self.guards[idx].1.map.get_mut(key)?;
+        e.lru = lru_clock();
+        Some(e)
+    }
+
+    /// Whether `key` exists (expiring it lazily), without updating its LRU clock.
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Stores `value` at `key` in the default database, replacing any previous value and
+    /// clearing its expiry (as Redis's `setKey` does unless KEEPTTL).
+    pub fn set(&mut self, key: &[u8], value: Value) {
+        let db = self.db;
+        self.set_in(db, key, Entry::new(value));
+    }
+
+    pub fn set_in(&mut self, db: usize, key: &[u8], entry: Entry) {
+        if let Some(shard) = self.shard_in(db, key) {
+            shard.insert(Bytes::copy_from_slice(key), entry);
+        }
+    }
+
+    /// Deletes `key` from the default database; true if it existed (and had not expired).
+    pub fn del(&mut self, key: &[u8]) -> bool {
+        let db = self.db;
+        self.del_in(db, key).is_some()
+    }
+
+    pub fn del_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        let now = self.now;
+        let shard = self.shard_in(db, key)?;
+        let e = shard.remove(key)?;
+        if e.expire_at != 0 && e.expire_at <= now {
+            self.expired.push((db, Bytes::copy_from_slice(key)));
+            return None;
+        }
+        Some(e)
+    }
+
+    /// Sets the expiry of an existing key (0 clears it).
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
+        let db = self.db;
+        self.shard_in(db, key)
+            .is_some_and(|s| s.set_expire(key, at))
+    }
+}
+
+static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Seconds since the server started, the LRU clock of [`Entry::lru`].
+pub fn lru_clock() -> u32 {
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_expiry_and_volatile_index() {
+        let ks = Keyspace::new(1);
+        let mut l = ks.lock(0, [b"a", b"b"], 1000);
+        l.set(b"a", Value::Str(Bytes::from("1")));
+        l.set(b"b", Value::Str(Bytes::from("2")));
+        assert!(l.set_expire(b"a", 1500));
+        drop(l);
+        assert_eq!(ks.volatile_count(0), 1);
+        let mut l = ks.lock(0, [b"a"], 1400);
+        assert!(l.get(b"a").is_some());
+        drop(l);
+        let mut l = ks.lock(0, [b"a"], 1500);
+        assert!(l.get(b"a").is_none());
+        assert_eq!(l.expired.len(), 1);
+        drop(l);
+        assert_eq!(ks.volatile_count(0), 0);
+        assert_eq!(ks.dbsize(0), 1);
+    }
+
+    #[test]
+    fn active_cycle_removes_expired() {
+        let ks = Keyspace::new(2);
+        for i in 0..1000u32 {
+            let k = format!("k{i}");
+            let mut l = ks.lock(1, [k.as_bytes()], 0);
+            l.set_in(
+                1,
+                k.as_bytes(),
+                Entry {
+                    value: Value::Str(Bytes::new()),
+                    expire_at: 10,
+                    lru: 0,
+                },
+            );
+        }
+        let mut rng = rand::thread_rng();
+        let mut total = 0;
+        for _ in 0..100 {
+            total += ks.expire_cycle(20, &mut rng).len();
+            if ks.dbsize(1) == 0 {
+                break;
+            }
+        }
+        assert_eq!(total, 1000);
+        assert_eq!(ks.dbsize(1), 0);
+    }
+
+    #[test]
+    fn lock_order_dedups() {
+        let ks = Keyspace::new(1);
+        let l = ks.lock(0, [b"x", b"x", b"y"], 0);
+        assert!(l.guards.len() <= 2);
+        assert!(l.guards.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}
