@@ -26,6 +26,7 @@
 //! never moved from the unvisited part to the visited part, which gives Redis's guarantee
 //! (every such key is returned at least once) with a plain integer cursor.
 
+pub mod list;
 pub mod value;
 
 use bytes::Bytes;
