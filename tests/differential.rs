@@ -96,7 +96,7 @@ fn free_port() -> u16 {
 }
 
 /// Returns the oracle, or None after saying loudly why the differential tests are skipped.
-pub fn oracle_or_skip() -> Option<RedisOracle> {
+fn oracle_or_skip() -> Option<RedisOracle> {
     match RedisOracle::start() {
         Some(o) => Some(o),
         None => {
