@@ -50,6 +50,8 @@ pub struct ClientInfo {
     pub no_touch: AtomicBool,
     /// Set while the client waits in a blocking command (`flags=b`).
     pub blocked: AtomicBool,
+    /// The waiter of a blocked client, for CLIENT UNBLOCK; held only to clone or replace it.
+    pub waiter: Mutex<Option<Arc<crate::blocking::Waiter>>>,
     pub monitor: AtomicBool,
 }
 
@@ -75,6 +77,7 @@ impl ClientInfo {
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
+            waiter: Mutex::new(None),
             monitor: AtomicBool::new(false),
         }
     }

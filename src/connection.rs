@@ -54,9 +54,31 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                     }
                     let flow = commands::execute(srv, &mut client, &mut wbuf, argv);
                     client.sync_info();
-                    if flow == Flow::Close {
-                        closing = true;
-                        break;
+                    match flow {
+                        Flow::Continue => {}
+                        Flow::Close => {
+                            closing = true;
+                            break;
+                        }
+                        Flow::Block(b) => {
+                            if !wbuf.is_empty() {
+                                if sock.write_all(&wbuf).await.is_err() {
+                                    b.waiter.try_cancel(None);
+                                    crate::blocking::unregister(srv, &b.waiter);
+                                    closing = true;
+                                    break;
+                                }
+                                wbuf.clear();
+                            }
+                            match wait_blocked(srv, &mut sock, &mut rbuf, &info, b, &mut stop).await
+                            {
+                                Some(reply) => wbuf.extend_from_slice(&reply),
+                                None => {
+                                    closing = true;
+                                    break;
+                                }
+                            }
+                        }
                     }
                 }
                 Ok(None) => break,
@@ -119,4 +141,67 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
         }
     }
     let _ = sock.shutdown().await;
+}
+
+/// Parks a blocked connection until its waiter is served, times out, is unblocked, or the client
+/// goes away. Input that arrives meanwhile is buffered, not executed, as in Redis. Returns the
+/// reply to send, or `None` when the connection must close.
+async fn wait_blocked(
+    srv: &Arc<Server>,
+    sock: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    info: &Arc<ClientInfo>,
+    b: commands::Blocked,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Vec<u8>> {
+    let commands::Blocked {
+        waiter,
+        mut rx,
+        deadline,
+    } = b;
+    info.blocked.store(true, Ordering::Relaxed);
+    *info.waiter.lock() = Some(waiter.clone());
+    let qlimit = srv.config.read().client_query_buffer_limit;
+    let sleep = async {
+        if deadline == 0 {
+            std::future::pending::<()>().await
+        } else {
+            let left = deadline.saturating_sub(crate::util::now_ms());
+            tokio::time::sleep(Duration::from_millis(left)).await
+        }
+    };
+    tokio::pin!(sleep);
+    let reply = loop {
+        tokio::select! {
+            r = &mut rx => break r.ok(),
+            _ = &mut sleep => {
+                if waiter.try_timeout() {
+                    break Some(crate::blocking::Waiter::timeout_reply(waiter.resp3));
+                }
+                // Served (or unblocked) first: its reply is on the way.
+                break (&mut rx).await.ok();
+            }
+            r = sock.read_buf(rbuf) => match r {
+                Ok(n) if n > 0 && rbuf.len() <= qlimit => {
+                    srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                _ => {
+                    waiter.try_cancel(None);
+                    break None;
+                }
+            },
+            _ = info.kill.notified() => {
+                waiter.try_cancel(None);
+                break None;
+            }
+            _ = stop.changed() => {
+                waiter.try_cancel(None);
+                break None;
+            }
+        }
+    };
+    *info.waiter.lock() = None;
+    info.blocked.store(false, Ordering::Relaxed);
+    crate::blocking::unregister(srv, &waiter);
+    reply
 }

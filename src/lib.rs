@@ -6,11 +6,13 @@
 //! - [`protocol`]: request decoding with Redis's limits; RESP2/RESP3 reply encoding.
 //! - [`commands`]: the single command table, dispatch, and one module per command group.
 //! - [`store`]: the sharded keyspace, values and expiry.
+//! - [`blocking`]: the waiter registry behind BLPOP and friends.
 //! - [`config`]: settings from the command line and redis.conf.
 //! - [`client`]: per-connection state, shared parts visible to CLIENT LIST/KILL.
 //!
 //! See `docs/architecture.md` for how they fit together.
 
+pub mod blocking;
 pub mod client;
 pub mod commands;
 pub mod config;

@@ -36,6 +36,8 @@ pub struct Stats {
     /// Changes since the last save (Redis's `server.dirty`).
     pub dirty: AtomicU64,
     pub unknown_commands: AtomicU64,
+    /// Clients waiting in a blocking command (INFO `blocked_clients`).
+    pub blocked_clients: AtomicUsize,
 }
 
 impl Stats {

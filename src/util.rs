@@ -63,6 +63,24 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(v)
 }
 
+/// True when `s` is a well-formed number that `strtod` rejects only because it overflows a double
+/// (Redis parses some arguments with `strtold`, whose range is far larger).
+pub fn is_float_overflow(s: &[u8]) -> bool {
+    if s.is_empty() || s.len() > 5000 || s[0].is_ascii_whitespace() || s.contains(&0) {
+        return false;
+    }
+    let mut buf = s.to_vec();
+    buf.push(0);
+    let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: `buf` is NUL-terminated and outlives the call.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let v = libc::strtod(buf.as_ptr() as *const libc::c_char, &mut end);
+        let consumed = end.offset_from(buf.as_ptr() as *const libc::c_char) as usize;
+        consumed == s.len() && v.is_infinite() && *libc::__errno_location() == libc::ERANGE
+    }
+}
+
 /// Formats a double as C's `%.17g` (what Redis replies for scores and doubles), with `inf` and
 /// `-inf` spelled as Redis does.
 pub fn fmt_double_g17(d: f64) -> String {

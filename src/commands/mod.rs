@@ -17,6 +17,7 @@
 
 pub mod connection;
 pub mod keyspace;
+pub mod lists;
 pub mod strings;
 
 use std::borrow::Cow;
@@ -485,7 +486,12 @@ pub struct Table {
 }
 
 /// All registration blocks.
-const GROUPS: &[&[CommandDef]] = &[connection::COMMANDS, keyspace::COMMANDS, strings::COMMANDS];
+const GROUPS: &[&[CommandDef]] = &[
+    connection::COMMANDS,
+    keyspace::COMMANDS,
+    strings::COMMANDS,
+    lists::COMMANDS,
+];
 
 impl Table {
     fn build() -> Table {
@@ -608,6 +614,18 @@ pub struct Ctx<'a> {
     pub cmd: &'a Command,
     /// Keyspace changes made (Redis's `server.dirty` increment).
     pub dirty: u64,
+    /// Keys that clients are blocked on and that this command made usable, in order.
+    pub ready: Vec<(usize, Bytes)>,
+    /// Set by a blocking command that found nothing to pop: dispatch returns `Flow::Block`.
+    pub block: Option<Blocked>,
+}
+
+/// A client that must wait: its waiter is registered, the connection awaits `rx`.
+pub struct Blocked {
+    pub waiter: Arc<crate::blocking::Waiter>,
+    pub rx: tokio::sync::oneshot::Receiver<Vec<u8>>,
+    /// Absolute deadline in Unix ms; 0 = wait forever.
+    pub deadline: u64,
 }
 
 impl<'a> Ctx<'a> {
@@ -617,6 +635,37 @@ impl<'a> Ctx<'a> {
         self.argv.get(i).map_or(&[], |b| &b[..])
     }
 
+    /// Records that a push made `key` (in the selected db) usable for blocked clients, if any
+    /// wait on it; they are served after the command.
+    pub fn signal_list_push(&mut self, key: &[u8]) {
+        let db = self.ks.db;
+        if self
+            .ks
+            .shard_in(db, key)
+            .is_some_and(|s| !s.waiters.is_empty() && s.waiters.contains_key(key))
+        {
+            self.ready.push((db, Bytes::copy_from_slice(key)));
+        }
+    }
+
+    /// Whether this command may block (not inside MULTI or a script).
+    pub fn may_block(&self) -> bool {
+        true
+    }
+
+    /// Blocks the client on `keys` (all locked by this command): registers the waiter now, under
+    /// the locks, and tells dispatch to park the connection.
+    pub fn block_on(&mut self, keys: Vec<Bytes>, op: crate::blocking::BlockOp, deadline: u64) {
+        let (waiter, rx) =
+            crate::blocking::Waiter::new(self.client.id(), self.ks.db, keys, op, self.out.resp3);
+        crate::blocking::register(self.srv, &mut self.ks, &waiter);
+        self.block = Some(Blocked {
+            waiter,
+            rx,
+            deadline,
+        });
+    }
+
     /// Argument `i` parsed as an integer, or Redis's not-an-integer error.
     pub fn int_arg(&self, i: usize) -> Result<i64, CmdError> {
         crate::util::parse_i64(self.arg(i)).ok_or(CmdError::NotInteger)
@@ -624,11 +673,12 @@ impl<'a> Ctx<'a> {
 }
 
 /// What the connection should do after a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
     Continue,
     /// Send what is buffered, then close (QUIT, protocol errors, CLIENT KILL of oneself).
     Close,
+    /// Send what is buffered, then wait for the blocked command's reply.
+    Block(Blocked),
 }
 
 /// Runs one request and writes its reply into `wbuf`.
@@ -665,6 +715,7 @@ pub fn execute(
     let db = client.db;
     let result;
     let dirty;
+    let block;
     {
         // The world lock: shared for ordinary commands, exclusive for Lock::World ones. Held for
         // the whole command; nothing awaits while it is held.
@@ -701,11 +752,20 @@ pub fn execute(
             ks,
             cmd,
             dirty: 0,
+            ready: Vec::new(),
+            block: None,
         };
         result = (def.handler)(&mut ctx);
         dirty = ctx.dirty;
         let expired = std::mem::take(&mut ctx.ks.expired);
+        let ready = std::mem::take(&mut ctx.ready);
+        block = ctx.block.take();
         drop(ctx);
+        // Shard locks are released; the world lock is still held, so blocked clients are served
+        // before any EXEC or FLUSHALL can run, and before this command's reply is sent.
+        if !ready.is_empty() {
+            crate::blocking::serve_ready(srv, ready);
+        }
         if !expired.is_empty() {
             srv.stats
                 .expired_keys
@@ -730,6 +790,9 @@ pub fn execute(
         srv.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
     }
     client.last_cmd = cmd.id;
+    if let Some(b) = block {
+        return Flow::Block(b);
+    }
     if client.close_after_reply {
         Flow::Close
     } else {

@@ -66,6 +66,8 @@ impl Entry {
 pub struct Shard {
     pub map: IndexMap<Bytes, Entry, Hasher>,
     pub volatile: IndexSet<Bytes, Hasher>,
+    /// Clients blocked on keys of this shard (see `blocking.rs`); keys need not exist.
+    pub waiters: crate::blocking::KeyWaiters,
 }
 
 impl Shard {

@@ -3,10 +3,14 @@
 
 use bytes::Bytes;
 
+use super::list::List;
+
 #[derive(Debug, Clone)]
 pub enum Value {
     /// A string; integers are stored as their decimal text.
     Str(Bytes),
+    /// A list (never empty while stored: the last pop deletes the key).
+    List(List),
 }
 
 impl Value {
@@ -14,6 +18,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
         }
     }
 
@@ -30,6 +35,7 @@ impl Value {
                     "raw"
                 }
             }
+            Value::List(_) => "quicklist",
         }
     }
 }

@@ -23,7 +23,11 @@ impl TestServer {
 
     /// Starts a server after letting `f` adjust the settings.
     pub async fn with(f: impl FnOnce(&mut Settings)) -> TestServer {
-        let mut s = Settings { bind: vec!["127.0.0.1".into()], port: 0, ..Settings::default() };
+        let mut s = Settings {
+            bind: vec!["127.0.0.1".into()],
+            port: 0,
+            ..Settings::default()
+        };
         f(&mut s);
         let handle = herald::server::start(s).await.expect("server starts");
         TestServer {

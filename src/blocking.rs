@@ -1,0 +1,325 @@
+//! The waiter registry: blocking pops and moves (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP), in
+//! Redis's model (`src/blocked.c`), made concurrent.
+//!
+//! # API overview
+//! - A command that finds none of its keys ready and may block builds a [`Waiter`] and calls
+//!   [`register`] **while it still holds its keys' shard locks**, so "every key is empty" and "I
+//!   am registered" are one atomic step. Each key's waiters form a FIFO queue that lives in the
+//!   key's shard ([`crate::store::Shard::waiters`]). The command then returns
+//!   `Flow::Block`, and the connection task waits for the waiter's reply.
+//! - A write that makes a waited-on key usable (a push, a move into it, a RENAME onto it) calls
+//!   `Ctx::signal_list_push`, which only records the key as *ready* for this command.
+//! - After the command (later: the whole EXEC or script) has run and released its shard locks,
+//!   but before its reply is written, dispatch calls [`serve_ready`]: for each ready key, in the
+//!   order the keys became ready, it serves waiters FIFO, one element each, performing the pop or
+//!   move *for* the waiter under the needed shard locks (taken in ascending order) and handing it
+//!   the encoded reply through a oneshot. A BLMOVE whose destination has waiters marks that key
+//!   ready too, so chains and circles are served in the same pass.
+//! - A waiter is claimed exactly once: its state goes from `WAITING` to `SERVED`, `TIMED_OUT` or
+//!   `CANCELLED` by compare-and-swap. Queues of the other keys of a claimed waiter drop it lazily
+//!   and [`unregister`] removes it everywhere when the blocked connection resumes, so timeouts,
+//!   CLIENT UNBLOCK and disconnects leave no trace. A timeout that loses the race to a hand-off
+//!   gets the handed-off reply, so no element is ever lost.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+use crate::commands::lists::{self, End};
+use crate::protocol::Out;
+use crate::server::Server;
+use crate::store::Value;
+
+const WAITING: u8 = 0;
+const SERVED: u8 = 1;
+const TIMED_OUT: u8 = 2;
+const CANCELLED: u8 = 3;
+
+/// What a blocked client will do with the first element it gets.
+#[derive(Debug, Clone)]
+pub enum BlockOp {
+    /// BLPOP/BRPOP: reply `[key, element]`.
+    Pop(End),
+    /// BLMOVE/BRPOPLPUSH: move into `dst`, reply the element.
+    Move { dst: Bytes, from: End, to: End },
+    /// BLMPOP: pop up to `count`, reply `[key, [elements]]`.
+    MPop { end: End, count: usize },
+}
+
+/// One blocked client.
+pub struct Waiter {
+    state: AtomicU8,
+    pub client_id: u64,
+    pub db: usize,
+    pub keys: Vec<Bytes>,
+    pub op: BlockOp,
+    pub resp3: bool,
+    /// The reply channel; taken by whoever claims the waiter. Never held across other locks.
+    tx: Mutex<Option<oneshot::Sender<Vec<u8>>>>,
+}
+
+/// Waiters of one key, FIFO.
+pub type KeyWaiters = HashMap<Bytes, VecDeque<Arc<Waiter>>, ahash::RandomState>;
+
+impl Waiter {
+    pub fn new(
+        client_id: u64,
+        db: usize,
+        keys: Vec<Bytes>,
+        op: BlockOp,
+        resp3: bool,
+    ) -> (Arc<Waiter>, oneshot::Receiver<Vec<u8>>) {
+        let (tx, rx) = oneshot::channel();
+        let w = Waiter {
+            state: AtomicU8::new(WAITING),
+            client_id,
+            db,
+            keys,
+            op,
+            resp3,
+            tx: Mutex::new(Some(tx)),
+        };
+        (Arc::new(w), rx)
+    }
+
+    fn claim(&self, to: u8) -> bool {
+        self.state
+            .compare_exchange(WAITING, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    pub fn is_waiting(&self) -> bool {
+        self.state.load(Ordering::Acquire) == WAITING
+    }
+
+    fn send(&self, reply: Vec<u8>) {
+        if let Some(tx) = self.tx.lock().take() {
+            let _ = tx.send(reply);
+        }
+    }
+
+    /// The reply a waiter gets when its timeout fires: the null array, as Redis's
+    /// `replyToBlockedClientTimedOut` sends for lists.
+    pub fn timeout_reply(resp3: bool) -> Vec<u8> {
+        if resp3 {
+            b"_\r\n".to_vec()
+        } else {
+            b"*-1\r\n".to_vec()
+        }
+    }
+
+    /// Claims the waiter for its timeout; false if it was served (or cancelled) first.
+    pub fn try_timeout(&self) -> bool {
+        self.claim(TIMED_OUT)
+    }
+
+    /// Claims the waiter on behalf of CLIENT UNBLOCK or a disconnect, sending `reply` to it.
+    pub fn try_cancel(&self, reply: Option<Vec<u8>>) -> bool {
+        if !self.claim(CANCELLED) {
+            return false;
+        }
+        if let Some(r) = reply {
+            self.send(r);
+        }
+        true
+    }
+}
+
+/// Registers `w` on each of its keys. The caller holds the shard locks of all of them.
+pub fn register(srv: &Server, ks: &mut crate::store::Locked, w: &Arc<Waiter>) {
+    for k in &w.keys {
+        if let Some(shard) = ks.shard_in(w.db, k) {
+            shard
+                .waiters
+                .entry(k.clone())
+                .or_default()
+                .push_back(w.clone());
+        }
+    }
+    srv.stats.blocked_clients.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Removes every trace of `w` from the registry (after it was served, timed out or cancelled).
+pub fn unregister(srv: &Server, w: &Arc<Waiter>) {
+    let now = crate::util::now_ms();
+    let mut l = srv.ks.lock(w.db, w.keys.iter(), now);
+    for k in &w.keys {
+        let Some(shard) = l.shard_in(w.db, k) else {
+            continue;
+        };
+        if let Some(q) = shard.waiters.get_mut(&k[..]) {
+            q.retain(|x| !Arc::ptr_eq(x, w));
+            if q.is_empty() {
+                shard.waiters.remove(&k[..]);
+            }
+        }
+    }
+    srv.stats.blocked_clients.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Waiter entries still in the registry, over every shard (for leak tests and diagnostics).
+pub fn registry_len(srv: &Server) -> usize {
+    srv.ks
+        .dbs
+        .iter()
+        .flat_map(|db| db.shards.iter())
+        .map(|s| s.lock().waiters.values().map(|q| q.len()).sum::<usize>())
+        .sum()
+}
+
+/// Serves the keys that became ready, in order, until nothing is ready. The caller holds the
+/// world lock's read side and no shard lock.
+pub fn serve_ready(srv: &Server, ready: Vec<(usize, Bytes)>) {
+    let mut queue: VecDeque<(usize, Bytes)> = ready.into();
+    while let Some((db, key)) = queue.pop_front() {
+        while let Some(next) = serve_one(srv, db, &key) {
+            if let Some(k) = next {
+                queue.push_back((db, k));
+            }
+        }
+    }
+}
+
+/// Serves the first live waiter of `key`. Returns `None` when nothing more can be served on this
+/// key, `Some(Some(dst))` when a move made `dst` ready, `Some(None)` otherwise.
+fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
+    let now = crate::util::now_ms();
+    // Find the first live waiter (dropping claimed ones) and what else it needs locked.
+    let (front, dst) = {
+        let mut l = srv.ks.lock(db, [key], now);
+        let shard = l.shard_in(db, key)?;
+        let q = shard.waiters.get_mut(&key[..])?;
+        while q.front().is_some_and(|w| !w.is_waiting()) {
+            q.pop_front();
+        }
+        let Some(w) = q.front().cloned() else {
+            shard.waiters.remove(&key[..]);
+            return None;
+        };
+        let dst = match &w.op {
+            BlockOp::Move { dst, .. } => Some(dst.clone()),
+            _ => None,
+        };
+        (w, dst)
+    };
+    let mut keys: Vec<&Bytes> = vec![key];
+    if let Some(d) = &dst {
+        keys.push(d);
+    }
+    let mut l = srv.ks.lock(db, keys, now);
+    // Re-check under the full set of locks: the front may have changed while unlocked.
+    {
+        let shard = l.shard_in(db, key)?;
+        let q = shard.waiters.get_mut(&key[..])?;
+        if !q.front().is_some_and(|w| Arc::ptr_eq(w, &front)) {
+            return Some(None);
+        }
+    }
+    // Is there something to hand over? (A key replaced by another type is not ready.)
+    let available = match l.get_in(db, key) {
+        Some(e) => matches!(&e.value, Value::List(list) if !list.is_empty()),
+        None => false,
+    };
+    if !available {
+        return None;
+    }
+    if !front.claim(SERVED) {
+        return Some(None);
+    }
+    if let Some(shard) = l.shard_in(db, key) {
+        if let Some(q) = shard.waiters.get_mut(&key[..]) {
+            q.pop_front();
+        }
+    }
+    if let BlockOp::Move { dst, .. } = &front.op {
+        // A BLMOVE whose destination now holds another type is unblocked with WRONGTYPE and the
+        // element stays where it is (Redis's serveClientBlockedOnList).
+        if matches!(l.get_in(db, dst), Some(e) if !matches!(e.value, Value::List(_))) {
+            drop(l);
+            let mut buf = BytesMut::new();
+            Out::new(&mut buf, front.resp3).error(&crate::commands::CmdError::WrongType.text());
+            front.send(buf.to_vec());
+            return Some(None);
+        }
+    }
+    let mut buf = BytesMut::new();
+    let mut out = Out::new(&mut buf, front.resp3);
+    let mut made_ready = None;
+    match &front.op {
+        BlockOp::Pop(end) => {
+            let v = lists::get_list_in(&mut l, db, key)
+                .ok()
+                .flatten()
+                .and_then(|list| lists::pop(list, *end));
+            out.array(2);
+            out.bulk(key);
+            out.bulk(&v.unwrap_or_default());
+        }
+        BlockOp::MPop { end, count } => {
+            out.array(2);
+            out.bulk(key);
+            if let Ok(Some(list)) = lists::get_list_in(&mut l, db, key) {
+                let n = (*count).min(list.len());
+                out.array(n);
+                for _ in 0..n {
+                    out.bulk(&lists::pop(list, *end).unwrap_or_default());
+                }
+            } else {
+                out.array(0);
+            }
+        }
+        BlockOp::Move { dst, from, to } => {
+            let moved = lists::move_element(&mut l, db, key, dst, *from, *to)
+                .ok()
+                .flatten();
+            out.bulk(&moved.unwrap_or_default());
+            let has_waiters = l
+                .shard_in(db, dst)
+                .is_some_and(|s| s.waiters.contains_key(&dst[..]));
+            if has_waiters {
+                made_ready = Some(dst.clone());
+            }
+        }
+    }
+    if matches!(lists::get_list_in(&mut l, db, key), Ok(Some(list)) if list.is_empty()) {
+        l.del_in(db, key);
+    }
+    srv.stats.dirty.fetch_add(1, Ordering::Relaxed);
+    drop(l);
+    front.send(buf.to_vec());
+    Some(made_ready)
+}
+
+/// Parses a blocking timeout in seconds into an absolute deadline in Unix ms (0 = none), exactly
+/// as Redis 7.0's `getTimeoutFromObjectOrReply`: the float is converted to milliseconds by C
+/// truncation (so `0.0001` means "forever"), and a value too large for a `long long` converts to
+/// `LLONG_MIN` on x86-64, which Redis then reports as "timeout is negative".
+pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<u64, crate::commands::CmdError> {
+    use crate::commands::CmdError;
+    let secs = match crate::util::parse_f64(arg) {
+        Some(v) => v,
+        // strtod overflowed where Redis's strtold would not: the product is out of range anyway.
+        None if crate::util::is_float_overflow(arg) => f64::INFINITY,
+        None => return Err(CmdError::msg("ERR timeout is not a float or out of range")),
+    };
+    let ms = secs * 1000.0;
+    let tval: i64 = if ms.is_finite() && ms > i64::MIN as f64 && ms < i64::MAX as f64 {
+        ms.trunc() as i64
+    } else {
+        i64::MIN
+    };
+    if tval < 0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
+    if tval == 0 {
+        return Ok(0);
+    }
+    if tval > i64::MAX - now_ms as i64 {
+        return Err(CmdError::msg("ERR timeout is out of range"));
+    }
+    Ok(now_ms + tval as u64)
+}

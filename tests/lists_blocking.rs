@@ -1,0 +1,211 @@
+//! Blocking list commands with several real connections: FIFO hand-off, multi-key waits,
+//! chains of BLMOVE, timeouts, disconnects leaving no trace.
+
+mod common;
+use std::sync::atomic::Ordering;
+
+use common::*;
+
+async fn wait_blocked(s: &TestServer, n: usize) {
+    let srv = s.srv.clone();
+    wait_until(|| {
+        let srv = srv.clone();
+        async move { srv.stats.blocked_clients.load(Ordering::Relaxed) == n }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn waiters_are_served_fifo_one_element_each() {
+    let s = TestServer::start().await;
+    let mut waiters = Vec::new();
+    for i in 0..3 {
+        let mut c = s.client().await;
+        c.send(&[b"BLPOP", b"q", b"0"]).await;
+        wait_blocked(&s, i + 1).await;
+        waiters.push(c);
+    }
+    let mut p = s.client().await;
+    // Two elements for three waiters: the first two blocked get one each, in order.
+    assert_eq!(p.cmd_str(&["RPUSH", "q", "a", "b"]).await, ":2\r\n");
+    assert_eq!(
+        waiters[0].read_reply().await,
+        b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"
+    );
+    assert_eq!(
+        waiters[1].read_reply().await,
+        b"*2\r\n$1\r\nq\r\n$1\r\nb\r\n"
+    );
+    assert_eq!(p.cmd_str(&["EXISTS", "q"]).await, ":0\r\n");
+    wait_blocked(&s, 1).await;
+    assert_eq!(p.cmd_str(&["RPUSH", "q", "c", "d"]).await, ":2\r\n");
+    assert_eq!(
+        waiters[2].read_reply().await,
+        b"*2\r\n$1\r\nq\r\n$1\r\nc\r\n"
+    );
+    // The leftover stays in the list.
+    assert_eq!(
+        p.cmd_str(&["LRANGE", "q", "0", "-1"]).await,
+        "*1\r\n$1\r\nd\r\n"
+    );
+    assert_eq!(herald::blocking::registry_len(&s.srv), 0);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn multi_key_wait_is_served_from_the_key_that_got_data() {
+    let s = TestServer::start().await;
+    let mut w = s.client().await;
+    w.send(&[b"BRPOP", b"k1", b"k2", b"k3", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    let mut p = s.client().await;
+    assert_eq!(p.cmd_str(&["LPUSH", "k3", "x"]).await, ":1\r\n");
+    assert_eq!(w.read_reply().await, b"*2\r\n$2\r\nk3\r\n$1\r\nx\r\n");
+    // Served once: a later push to k1 stays in k1.
+    assert_eq!(p.cmd_str(&["LPUSH", "k1", "y"]).await, ":1\r\n");
+    assert_eq!(p.cmd_str(&["LLEN", "k1"]).await, ":1\r\n");
+    wait_blocked(&s, 0).await;
+    assert_eq!(herald::blocking::registry_len(&s.srv), 0);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn linked_blmoves_are_served_in_one_pass() {
+    let s = TestServer::start().await;
+    let mut c1 = s.client().await;
+    c1.send(&[b"BLMOVE", b"a", b"b", b"RIGHT", b"LEFT", b"0"])
+        .await;
+    wait_blocked(&s, 1).await;
+    let mut c2 = s.client().await;
+    c2.send(&[b"BLMOVE", b"b", b"c", b"RIGHT", b"LEFT", b"0"])
+        .await;
+    wait_blocked(&s, 2).await;
+    let mut c3 = s.client().await;
+    c3.send(&[b"BLPOP", b"c", b"0"]).await;
+    wait_blocked(&s, 3).await;
+    let mut p = s.client().await;
+    assert_eq!(p.cmd_str(&["RPUSH", "a", "v"]).await, ":1\r\n");
+    assert_eq!(c1.read_reply().await, b"$1\r\nv\r\n");
+    assert_eq!(c2.read_reply().await, b"$1\r\nv\r\n");
+    assert_eq!(c3.read_reply().await, b"*2\r\n$1\r\nc\r\n$1\r\nv\r\n");
+    for k in ["a", "b", "c"] {
+        assert_eq!(p.cmd_str(&["EXISTS", k]).await, ":0\r\n", "{k}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn circular_brpoplpush() {
+    let s = TestServer::start().await;
+    let mut c1 = s.client().await;
+    c1.send(&[b"BRPOPLPUSH", b"x", b"y", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    let mut c2 = s.client().await;
+    c2.send(&[b"BRPOPLPUSH", b"y", b"x", b"0"]).await;
+    wait_blocked(&s, 2).await;
+    let mut p = s.client().await;
+    assert_eq!(p.cmd_str(&["RPUSH", "x", "e"]).await, ":1\r\n");
+    assert_eq!(c1.read_reply().await, b"$1\r\ne\r\n");
+    assert_eq!(c2.read_reply().await, b"$1\r\ne\r\n");
+    // The element went round once and is back in x.
+    assert_eq!(
+        p.cmd_str(&["LRANGE", "x", "0", "-1"]).await,
+        "*1\r\n$1\r\ne\r\n"
+    );
+    assert_eq!(p.cmd_str(&["EXISTS", "y"]).await, ":0\r\n");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn timeout_replies_null_and_leaves_no_trace() {
+    let s = TestServer::start().await;
+    let mut c = s.client().await;
+    assert_eq!(c.cmd_str(&["BLPOP", "q", "0.05"]).await, "*-1\r\n");
+    assert_eq!(
+        c.cmd_str(&["BLMOVE", "q", "d", "LEFT", "LEFT", "0.05"])
+            .await,
+        "*-1\r\n"
+    );
+    assert_eq!(
+        c.cmd_str(&["BLMPOP", "0.05", "1", "q", "LEFT"]).await,
+        "*-1\r\n"
+    );
+    assert_eq!(s.srv.stats.blocked_clients.load(Ordering::Relaxed), 0);
+    assert_eq!(herald::blocking::registry_len(&s.srv), 0);
+    // Still usable afterwards, and a push does not reach the timed-out client.
+    assert_eq!(c.cmd_str(&["RPUSH", "q", "x"]).await, ":1\r\n");
+    assert_eq!(c.cmd_str(&["LLEN", "q"]).await, ":1\r\n");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn blmpop_serves_count_from_the_ready_key() {
+    let s = TestServer::start().await;
+    let mut w = s.client().await;
+    w.send(&[b"BLMPOP", b"0", b"2", b"m1", b"m2", b"LEFT", b"COUNT", b"2"])
+        .await;
+    wait_blocked(&s, 1).await;
+    let mut p = s.client().await;
+    assert_eq!(p.cmd_str(&["RPUSH", "m2", "a", "b", "c"]).await, ":3\r\n");
+    assert_eq!(
+        w.read_reply().await,
+        b"*2\r\n$2\r\nm2\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    );
+    assert_eq!(
+        p.cmd_str(&["LRANGE", "m2", "0", "-1"]).await,
+        "*1\r\n$1\r\nc\r\n"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn pipelined_commands_after_a_block_run_after_it() {
+    let s = TestServer::start().await;
+    let mut w = s.client().await;
+    let mut batch = encode(&[b"BLPOP", b"q", b"0"]);
+    batch.extend(encode(&[b"ECHO", b"after"]));
+    w.send_raw(&batch).await;
+    wait_blocked(&s, 1).await;
+    let mut p = s.client().await;
+    p.cmd(&["RPUSH", "q", "v"]).await;
+    assert_eq!(w.read_reply().await, b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
+    assert_eq!(w.read_reply().await, b"$5\r\nafter\r\n");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn thousands_of_vanishing_waiters_leave_the_registry_empty() {
+    let s = TestServer::start().await;
+    let mut clients = Vec::new();
+    for i in 0..1000 {
+        let mut c = s.client().await;
+        let key = format!("k{}", i % 50);
+        c.send(&[b"BRPOP", key.as_bytes(), b"other", b"0"]).await;
+        clients.push(c);
+    }
+    wait_blocked(&s, 1000).await;
+    assert_eq!(herald::blocking::registry_len(&s.srv), 2000);
+    drop(clients);
+    wait_blocked(&s, 0).await;
+    assert_eq!(herald::blocking::registry_len(&s.srv), 0);
+    // Pushes afterwards stay in their lists.
+    let mut p = s.client().await;
+    assert_eq!(p.cmd_str(&["RPUSH", "k1", "v"]).await, ":1\r\n");
+    assert_eq!(p.cmd_str(&["LLEN", "k1"]).await, ":1\r\n");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn blocked_on_a_key_replaced_by_another_type_keeps_waiting() {
+    let s = TestServer::start().await;
+    let mut w = s.client().await;
+    w.send(&[b"BLPOP", b"q", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    let mut p = s.client().await;
+    assert_eq!(p.cmd_str(&["SET", "q", "str"]).await, "+OK\r\n");
+    assert_eq!(p.cmd_str(&["DEL", "q"]).await, ":1\r\n");
+    assert_eq!(s.srv.stats.blocked_clients.load(Ordering::Relaxed), 1);
+    assert_eq!(p.cmd_str(&["RPUSH", "q", "v"]).await, ":1\r\n");
+    assert_eq!(w.read_reply().await, b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
+    s.stop().await;
+}
