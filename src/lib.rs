@@ -8,6 +8,7 @@
 //! - [`store`]: the sharded keyspace, values and expiry.
 //! - [`config`]: settings from the command line and redis.conf.
 //! - [`client`]: per-connection state, shared parts visible to CLIENT LIST/KILL.
+//! - [`slowlog`]: the SLOWLOG ring of slow commands.
 //!
 //! See `docs/architecture.md` for how they fit together.
 
@@ -17,5 +18,6 @@ pub mod config;
 pub mod connection;
 pub mod protocol;
 pub mod server;
+pub mod slowlog;
 pub mod store;
 pub mod util;
