@@ -587,6 +587,11 @@ fn getkeys_impl(ctx: &mut Ctx, with_flags: bool) -> CmdResult {
         }
         ctx.out.array(2);
         ctx.out.bulk(key);
+        if let Some(vf) = variable_flags(&c.full_name, args) {
+            ctx.out.set(vf.len());
+            vf.iter().for_each(|f| ctx.out.simple(f));
+            continue;
+        }
         let flags = spec_keys
             .iter()
             .position(|ks| ks.contains(&p))
@@ -598,6 +603,40 @@ fn getkeys_impl(ctx: &mut Ctx, with_flags: bool) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// Key flags of the commands whose key spec says `variable_flags`: Redis decides them from the
+/// arguments (`setGetKeys`, `bitfieldGetKeys`).
+fn variable_flags(name: &str, argv: &[Bytes]) -> Option<&'static [&'static str]> {
+    const RW_ACCESS_UPDATE: &[&str] = &["RW", "access", "update"];
+    match name {
+        "set" => Some(
+            if argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get")) {
+                RW_ACCESS_UPDATE
+            } else {
+                &["OW", "update"]
+            },
+        ),
+        "bitfield" => {
+            let mut i = 2;
+            while i < argv.len() {
+                let rem = argv.len() - i - 1;
+                let a = &argv[i];
+                if a.eq_ignore_ascii_case(b"get") && rem >= 2 {
+                    i += 2;
+                } else if (a.eq_ignore_ascii_case(b"set") || a.eq_ignore_ascii_case(b"incrby"))
+                    && rem >= 3
+                {
+                    return Some(RW_ACCESS_UPDATE);
+                } else if a.eq_ignore_ascii_case(b"overflow") && rem >= 1 {
+                    i += 1;
+                }
+                i += 1;
+            }
+            Some(&["RO", "access"])
+        }
+        _ => None,
+    }
 }
 
 /// COMMAND GETKEYS command [arg ...]
@@ -665,13 +704,15 @@ fn slowlog_get(ctx: &mut Ctx) -> CmdResult {
                 _ => return Err(range()),
             }
         }
-        _ => return Err(CmdError::Msg(
-            format!(
+        _ => {
+            return Err(CmdError::Msg(
+                format!(
                 "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
                 super::truncate_lossy(ctx.arg(1), 128)
             )
-            .into(),
-        )),
+                .into(),
+            ))
+        }
     };
     let entries = ctx.srv.slowlog.newest(count);
     let out = &mut ctx.out;
