@@ -1011,17 +1011,13 @@ fn avg_ttl(ctx: &Ctx, db: usize, now: u64) -> u64 {
         for k in s.volatile.iter().take(16) {
             if let Some(e) = s.map.get(k) {
                 if e.expire_at > now {
-                    sum += e.expire_at - now;
+                    sum = sum.saturating_add(e.expire_at - now);
                     n += 1;
                 }
             }
         }
     }
-    if n == 0 {
-        0
-    } else {
-        sum / n
-    }
+    sum.checked_div(n).unwrap_or(0)
 }
 
 fn run_id() -> &'static str {
