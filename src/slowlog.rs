@@ -126,11 +126,6 @@ impl SlowLog {
     pub fn reset(&self) {
         self.inner.lock().entries.clear();
     }
-
-    /// Applies a lowered `slowlog-max-len` at once rather than at the next push.
-    pub fn trim(&self, max_len: usize) {
-        self.inner.lock().entries.truncate(max_len);
-    }
 }
 
 #[cfg(test)]
