@@ -9,6 +9,7 @@
 //! - [`blocking`]: the waiter registry behind BLPOP and friends.
 //! - [`config`]: settings from the command line and redis.conf.
 //! - [`client`]: per-connection state, shared parts visible to CLIENT LIST/KILL.
+//! - [`slowlog`]: the SLOWLOG ring of slow commands.
 //!
 //! See `docs/architecture.md` for how they fit together.
 
@@ -19,5 +20,6 @@ pub mod config;
 pub mod connection;
 pub mod protocol;
 pub mod server;
+pub mod slowlog;
 pub mod store;
 pub mod util;

@@ -6,6 +6,7 @@
 //! and closes, and `Handle::wait` returns once the last connection task has dropped its
 //! completion sender (mini-redis's pattern).
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dashmap::DashMap;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
@@ -22,8 +23,51 @@ use crate::client::ClientInfo;
 use crate::config::{Config, Settings};
 use crate::store::Keyspace;
 
-/// Server-wide counters reported by INFO.
+/// Samples kept per instantaneous metric (Redis's `STATS_METRIC_SAMPLES`).
+const METRIC_SAMPLES: usize = 16;
+
+/// One instantaneous metric: per-second rates sampled every 100 ms, averaged over the ring
+/// (Redis's `trackInstantaneousMetric` / `getInstantaneousMetric`).
+#[derive(Default, Clone, Copy)]
+struct Metric {
+    samples: [u64; METRIC_SAMPLES],
+    idx: usize,
+    last_ms: u64,
+    last_count: u64,
+}
+
+impl Metric {
+    fn track(&mut self, reading: u64, now_ms: u64) {
+        let t = now_ms.saturating_sub(self.last_ms);
+        let delta = reading.saturating_sub(self.last_count);
+        self.samples[self.idx] = if t > 0 && self.last_ms > 0 {
+            delta.saturating_mul(1000) / t
+        } else {
+            0
+        };
+        self.idx = (self.idx + 1) % METRIC_SAMPLES;
+        self.last_ms = now_ms;
+        self.last_count = reading;
+    }
+
+    fn get(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / METRIC_SAMPLES as u64
+    }
+}
+
+/// The instantaneous metrics INFO reports: commands, input bytes, output bytes.
 #[derive(Default)]
+pub struct Metrics {
+    ops: Metric,
+    net_input: Metric,
+    net_output: Metric,
+}
+
+/// Distinct error codes tracked in `errorstats` (Redis's `ERROR_STATS_NUMBER`); past it, new
+/// codes are no longer added, as Redis stops tracking them.
+const MAX_ERROR_CODES: usize = 128;
+
+/// Server-wide counters reported by INFO.
 pub struct Stats {
     pub connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
@@ -38,11 +82,106 @@ pub struct Stats {
     pub unknown_commands: AtomicU64,
     /// Clients waiting in a blocking command (INFO `blocked_clients`).
     pub blocked_clients: AtomicUsize,
+    /// Every error reply sent (`total_error_replies`).
+    pub error_replies: AtomicU64,
+    /// Error replies per error code (`errorstats`), sorted as Redis's rax sorts them. Held only
+    /// to bump or copy out a counter.
+    pub errors: Mutex<BTreeMap<String, u64>>,
+    /// Sampled by the cron every 100 ms; held only to sample or read.
+    pub metrics: Mutex<Metrics>,
+    /// Unix seconds of the last successful save (`LASTSAVE`, `rdb_last_save_time`); Herald
+    /// has no RDB, so this is the start time, as Redis reports before its first save.
+    pub last_save: AtomicU64,
+    /// Highest `used_memory` INFO has observed.
+    pub peak_memory: AtomicU64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            connections_received: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            commands: AtomicU64::new(0),
+            expired_keys: AtomicU64::new(0),
+            keyspace_hits: AtomicU64::new(0),
+            keyspace_misses: AtomicU64::new(0),
+            net_input_bytes: AtomicU64::new(0),
+            net_output_bytes: AtomicU64::new(0),
+            dirty: AtomicU64::new(0),
+            unknown_commands: AtomicU64::new(0),
+            error_replies: AtomicU64::new(0),
+            errors: Mutex::new(BTreeMap::new()),
+            metrics: Mutex::new(Metrics::default()),
+            last_save: AtomicU64::new(crate::util::now_ms() / 1000),
+            peak_memory: AtomicU64::new(0),
+            blocked_clients: AtomicUsize::new(0),
+        }
+    }
 }
 
 impl Stats {
     pub fn unknown_or_rejected(&self, _cmd: Option<usize>) {
         self.unknown_commands.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one error reply under its code: the text before the first space (looked for in
+    /// the first 32 bytes), or `ERR` when there is none, as Redis's `afterErrorReply`.
+    pub fn error_reply(&self, text: &str) {
+        self.error_replies.fetch_add(1, Ordering::Relaxed);
+        let head = &text.as_bytes()[..text.len().min(32)];
+        let code = match head.iter().position(|&b| b == b' ') {
+            Some(p) => &text[..p],
+            None => "ERR",
+        };
+        let mut errors = self.errors.lock();
+        if let Some(n) = errors.get_mut(code) {
+            *n += 1;
+        } else if errors.len() < MAX_ERROR_CODES {
+            errors.insert(code.to_string(), 1);
+        }
+    }
+
+    /// Takes one sample of each instantaneous metric.
+    pub fn sample(&self, now_ms: u64) {
+        let mut m = self.metrics.lock();
+        m.ops.track(self.commands.load(Ordering::Relaxed), now_ms);
+        m.net_input
+            .track(self.net_input_bytes.load(Ordering::Relaxed), now_ms);
+        m.net_output
+            .track(self.net_output_bytes.load(Ordering::Relaxed), now_ms);
+    }
+
+    /// (ops/sec, input bytes/sec, output bytes/sec), averaged over the samples.
+    pub fn instantaneous(&self) -> (u64, u64, u64) {
+        let m = self.metrics.lock();
+        (m.ops.get(), m.net_input.get(), m.net_output.get())
+    }
+
+    /// CONFIG RESETSTAT: what Redis's `resetServerStats`, `resetCommandTableStats` and
+    /// `resetErrorTableStats` clear. `dirty` and the last save time are not statistics and stay.
+    pub fn reset(&self) {
+        for c in [
+            &self.connections_received,
+            &self.rejected_connections,
+            &self.commands,
+            &self.expired_keys,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.unknown_commands,
+            &self.error_replies,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.errors.lock().clear();
+        *self.metrics.lock() = Metrics::default();
+        for st in &crate::commands::table().stats {
+            st.calls.store(0, Ordering::Relaxed);
+            st.usec.store(0, Ordering::Relaxed);
+            st.rejected.store(0, Ordering::Relaxed);
+            st.failed.store(0, Ordering::Relaxed);
+        }
     }
 }
 
@@ -58,6 +197,7 @@ pub struct Server {
     pub connected: AtomicUsize,
     next_client_id: AtomicU64,
     pub stats: Stats,
+    pub slowlog: crate::slowlog::SlowLog,
     /// Unix ms when the server started.
     pub started_ms: u64,
     /// Mirrors `requirepass` being non-empty, read on every command.
@@ -83,6 +223,7 @@ impl Server {
             connected: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
+            slowlog: crate::slowlog::SlowLog::default(),
             started_ms: crate::util::now_ms(),
             auth_on: AtomicBool::new(auth_on),
             shutdown_tx,
@@ -248,10 +389,12 @@ async fn handle_conn(srv: Arc<Server>, sock: TcpStream, addr: SocketAddr, _done:
     srv.connected.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// Background work at `hz`: active expiry.
+/// Background work at `hz`: active expiry, and every 100 ms a sample of the instantaneous
+/// metrics.
 async fn cron(srv: Arc<Server>, _done: mpsc::Sender<()>) {
     let mut stop = srv.shutdown_signal();
     let mut rng = rand::rngs::SmallRng::from_entropy();
+    let mut last_sample = 0u64;
     loop {
         let hz = srv.config.read().hz.clamp(1, 500);
         tokio::select! {
@@ -259,6 +402,10 @@ async fn cron(srv: Arc<Server>, _done: mpsc::Sender<()>) {
             _ = stop.changed() => return,
         }
         let now = crate::util::now_ms();
+        if now.saturating_sub(last_sample) >= 100 {
+            srv.stats.sample(now);
+            last_sample = now;
+        }
         let deleted = {
             let _world = srv.world.read();
             srv.ks.expire_cycle(now, &mut rng)

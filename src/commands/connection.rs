@@ -44,7 +44,7 @@ pub const COMMANDS: &[CommandDef] = &[
         .acl(Acl::CONNECTION)
         .doc(Group::Connection, "1.0.0", "O(1)", "Ping the server"),
     cmd("echo", 2, echo)
-        .flags(Flags::FAST)
+        .flags(Flags::LOADING.union(Flags::STALE).union(Flags::FAST))
         .acl(Acl::CONNECTION)
         .doc(Group::Connection, "1.0.0", "O(1)", "Echo the given string"),
     cmd("select", 2, select)

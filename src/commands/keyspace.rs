@@ -32,10 +32,10 @@ pub const COMMANDS: &[CommandDef] = &[
         .flags(Flags::WRITE)
         .acl(Acl::KEYSPACE)
         .keys(1, -1, 1)
-        .doc(Group::Generic, "1.0.0", "O(N)", "Delete a key"),
+        .doc(Group::Generic, "1.0.0", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", "Delete a key"),
     cmd("exists", -2, exists)
         .flags(Flags::READONLY.union(Flags::FAST))
         .acl(Acl::KEYSPACE)
         .keys(1, -1, 1)
-        .doc(Group::Generic, "3.0.3", "O(N)", "Determine if a key exists"),
+        .doc(Group::Generic, "1.0.0", "O(N) where N is the number of keys to check.", "Determine if a key exists"),
 ];

@@ -18,6 +18,7 @@
 pub mod connection;
 pub mod keyspace;
 pub mod lists;
+pub mod server;
 pub mod strings;
 
 use std::borrow::Cow;
@@ -491,6 +492,7 @@ const GROUPS: &[&[CommandDef]] = &[
     keyspace::COMMANDS,
     strings::COMMANDS,
     lists::COMMANDS,
+    server::COMMANDS,
 ];
 
 impl Table {
@@ -557,7 +559,8 @@ impl Table {
             return Ok(cmd);
         }
         if argv.len() == 1 {
-            return Err(CmdError::WrongArity(cmd.full_name.clone()));
+            // The container itself: its arity decides (COMMAND runs, CONFIG is an arity error).
+            return Ok(cmd);
         }
         match self.lookup_sub(cmd, &argv[1]) {
             Some(sub) => Ok(sub),
@@ -694,18 +697,22 @@ pub fn execute(
         Ok(c) => c,
         Err(e) => {
             Out::new(wbuf, resp3).error(&e.text());
+            srv.stats.error_reply(&e.text());
             srv.stats.unknown_or_rejected(None);
             return Flow::Continue;
         }
     };
     let def = cmd.def;
     if !def.arity_ok(argv.len()) {
-        Out::new(wbuf, resp3).error(&CmdError::WrongArity(cmd.full_name.clone()).text());
+        let e = CmdError::WrongArity(cmd.full_name.clone());
+        Out::new(wbuf, resp3).error(&e.text());
+        srv.stats.error_reply(&e.text());
         table.stats[cmd.id].rejected.fetch_add(1, Ordering::Relaxed);
         return Flow::Continue;
     }
     if !client.authenticated && !def.flags.has(Flags::NO_AUTH) && srv.auth_required() {
         Out::new(wbuf, resp3).error("NOAUTH Authentication required.");
+        srv.stats.error_reply("NOAUTH Authentication required.");
         table.stats[cmd.id].rejected.fetch_add(1, Ordering::Relaxed);
         return Flow::Continue;
     }
@@ -776,6 +783,7 @@ pub fn execute(
             debug_assert_eq!(wbuf.len(), mark, "{} wrote before failing", cmd.full_name);
             wbuf.truncate(mark);
             Out::new(wbuf, resp3).error(&e.text());
+            srv.stats.error_reply(&e.text());
         }
     }
     let usec = start.elapsed().as_micros() as u64;
@@ -786,6 +794,16 @@ pub fn execute(
         st.failed.fetch_add(1, Ordering::Relaxed);
     }
     srv.stats.commands.fetch_add(1, Ordering::Relaxed);
+    if !def.flags.has(Flags::SKIP_SLOWLOG) {
+        let (slower_than, max_len) = {
+            let s = srv.config.read();
+            (s.slowlog_log_slower_than, s.slowlog_max_len)
+        };
+        srv.slowlog.record(slower_than, max_len, usec, &argv, || {
+            let name = client.info.name.lock().clone().unwrap_or_default();
+            (client.info.addr.to_string(), name)
+        });
+    }
     if dirty > 0 {
         srv.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
     }
