@@ -17,6 +17,13 @@ impl Value {
         }
     }
 
+    /// Heap bytes owned by the value (for MEMORY USAGE).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(b) => super::alloc_size(b.len()),
+        }
+    }
+
     /// The encoding OBJECT ENCODING reports, as close to Redis's choice as Herald's
     /// representation allows.
     pub fn encoding(&self) -> &'static str {
