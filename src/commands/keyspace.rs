@@ -717,7 +717,8 @@ fn object_refcount(ctx: &mut Ctx) -> CmdResult {
 
 /// OBJECT IDLETIME key
 fn object_idletime(ctx: &mut Ctx) -> CmdResult {
-    let idle = object_lookup(ctx).map(|e| store::lru_clock().saturating_sub(e.lru));
+    // Wrapping, as Redis's `estimateObjectIdleTime` allows for a wrapped LRU clock.
+    let idle = object_lookup(ctx).map(|e| store::lru_clock().wrapping_sub(e.lru));
     match idle {
         Some(s) => ctx.out.int(s as i64),
         None => ctx.out.null(),
