@@ -161,6 +161,17 @@ pub fn unregister(srv: &Server, w: &Arc<Waiter>) {
     srv.stats.blocked_clients.fetch_sub(1, Ordering::Relaxed);
 }
 
+/// Every key of database `db` that has blocked clients (SWAPDB re-checks them all). Locks each
+/// shard briefly; the caller holds no shard lock.
+pub fn waited_keys(ks: &crate::store::Keyspace, db: usize) -> Vec<Bytes> {
+    ks.dbs.get(db).map_or_else(Vec::new, |d| {
+        d.shards
+            .iter()
+            .flat_map(|s| s.lock().waiters.keys().cloned().collect::<Vec<_>>())
+            .collect()
+    })
+}
+
 /// Waiter entries still in the registry, over every shard (for leak tests and diagnostics).
 pub fn registry_len(srv: &Server) -> usize {
     srv.ks

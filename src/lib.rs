@@ -18,6 +18,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod connection;
+pub mod glob;
 pub mod protocol;
 pub mod server;
 pub mod slowlog;

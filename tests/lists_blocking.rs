@@ -209,3 +209,51 @@ async fn blocked_on_a_key_replaced_by_another_type_keeps_waiting() {
     assert_eq!(w.read_reply().await, b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn rename_move_copy_and_swapdb_onto_a_waited_key_serve_it() {
+    let s = TestServer::start().await;
+    let mut p = s.client().await;
+    // RENAME
+    let mut w = s.client().await;
+    w.send(&[b"BLPOP", b"dst", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    p.cmd(&["RPUSH", "src", "r"]).await;
+    assert_eq!(p.cmd_str(&["RENAME", "src", "dst"]).await, "+OK\r\n");
+    assert_eq!(w.read_reply().await, b"*2\r\n$3\r\ndst\r\n$1\r\nr\r\n");
+    // COPY
+    w.send(&[b"BLPOP", b"cp", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    p.cmd(&["RPUSH", "orig", "c"]).await;
+    assert_eq!(p.cmd_str(&["COPY", "orig", "cp"]).await, ":1\r\n");
+    assert_eq!(w.read_reply().await, b"*2\r\n$2\r\ncp\r\n$1\r\nc\r\n");
+    assert_eq!(p.cmd_str(&["LLEN", "orig"]).await, ":1\r\n");
+    // MOVE into the waiter's database
+    let mut w1 = s.client().await;
+    assert_eq!(w1.cmd_str(&["SELECT", "1"]).await, "+OK\r\n");
+    w1.send(&[b"BLPOP", b"mv", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    p.cmd(&["RPUSH", "mv", "m"]).await;
+    assert_eq!(p.cmd_str(&["MOVE", "mv", "1"]).await, ":1\r\n");
+    assert_eq!(w1.read_reply().await, b"*2\r\n$2\r\nmv\r\n$1\r\nm\r\n");
+    // SWAPDB: the waiter stays with db 1 and finds db 0's list there.
+    w1.send(&[b"BLPOP", b"sw", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    p.cmd(&["RPUSH", "sw", "x"]).await;
+    assert_eq!(p.cmd_str(&["SWAPDB", "0", "1"]).await, "+OK\r\n");
+    assert_eq!(w1.read_reply().await, b"*2\r\n$2\r\nsw\r\n$1\r\nx\r\n");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn flushall_keeps_blocked_clients_waiting() {
+    let s = TestServer::start().await;
+    let mut w = s.client().await;
+    w.send(&[b"BLPOP", b"q", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    let mut p = s.client().await;
+    assert_eq!(p.cmd_str(&["FLUSHALL"]).await, "+OK\r\n");
+    assert_eq!(p.cmd_str(&["RPUSH", "q", "v"]).await, ":1\r\n");
+    assert_eq!(w.read_reply().await, b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
+    s.stop().await;
+}

@@ -642,6 +642,12 @@ impl<'a> Ctx<'a> {
     /// wait on it; they are served after the command.
     pub fn signal_list_push(&mut self, key: &[u8]) {
         let db = self.ks.db;
+        self.signal_ready_in(db, key);
+    }
+
+    /// Records that `key` in `db` may now hold what blocked clients wait for (RENAME, COPY,
+    /// MOVE onto it). The shard must be locked by this command.
+    pub fn signal_ready_in(&mut self, db: usize, key: &[u8]) {
         if self
             .ks
             .shard_in(db, key)

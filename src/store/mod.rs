@@ -117,6 +117,16 @@ impl Shard {
         self.map.len()
     }
 
+    /// Moves the keys out (for FLUSHDB/FLUSHALL), leaving the shard empty but keeping its
+    /// blocked-client registry, which belongs to the database, not to its data.
+    pub fn take_data(&mut self) -> Shard {
+        Shard {
+            map: std::mem::take(&mut self.map),
+            volatile: std::mem::take(&mut self.volatile),
+            waiters: Default::default(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
@@ -202,6 +212,50 @@ impl Keyspace {
         }
     }
 
+    /// Empties database `db`, locking its shards one at a time in ascending order. Returns the
+    /// number of keys removed and the removed shards, so the caller decides where the memory
+    /// is freed (FLUSHDB ASYNC drops them on another thread).
+    pub fn flush_db(&self, db: usize) -> (usize, Vec<Shard>) {
+        let Some(d) = self.dbs.get(db) else {
+            return (0, Vec::new());
+        };
+        let mut removed = 0;
+        let mut taken = Vec::new();
+        for shard in d.shards.iter() {
+            let mut g = shard.lock();
+            if !g.is_empty() {
+                removed += g.len();
+                taken.push(g.take_data());
+            }
+        }
+        (removed, taken)
+    }
+
+    /// Swaps the contents of databases `a` and `b` shard by shard. Every database uses the
+    /// same hasher, so a key stays in the right shard. The caller holds the world lock; the
+    /// shards are still locked, in ascending (db, shard) order, so that nothing running
+    /// without the world lock (the expiry cycle does not, but future background work might)
+    /// observes a half-swapped pair.
+    pub fn swap_dbs(&self, a: usize, b: usize) -> bool {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (Some(dl), Some(dh)) = (self.dbs.get(lo), self.dbs.get(hi)) else {
+            return false;
+        };
+        if lo == hi {
+            return true;
+        }
+        let mut low: Vec<MutexGuard<'_, Shard>> = dl.shards.iter().map(|m| m.lock()).collect();
+        for (i, m) in dh.shards.iter().enumerate() {
+            let mut g = m.lock();
+            if let Some(l) = low.get_mut(i) {
+                // Data moves; blocked clients stay with their database index, as in Redis.
+                std::mem::swap(&mut l.map, &mut g.map);
+                std::mem::swap(&mut l.volatile, &mut g.volatile);
+            }
+        }
+        true
+    }
+
     /// Number of keys in `db` (locks each shard briefly).
     pub fn dbsize(&self, db: usize) -> usize {
         self.dbs
@@ -279,6 +333,26 @@ impl<'a> Locked<'a> {
             .map(|(_, g)| &mut **g)
     }
 
+    /// Whether this guard holds slot (db, shard).
+    pub fn holds(&self, db: usize, shard: usize) -> bool {
+        let slot = (db as u32, shard as u32);
+        self.guards.iter().any(|(s, _)| *s == slot)
+    }
+
+    /// Whether this guard holds no shard at all.
+    pub fn holds_nothing(&self) -> bool {
+        self.guards.is_empty()
+    }
+
+    /// The locked shard number `shard` of `db`, if held (whole-database commands).
+    pub fn shard_at(&mut self, db: usize, shard: usize) -> Option<&mut Shard> {
+        let slot = (db as u32, shard as u32);
+        self.guards
+            .iter_mut()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, g)| &mut **g)
+    }
+
     /// All locked shards (for whole-database commands).
     pub fn shards(&mut self) -> impl Iterator<Item = (u32, &mut Shard)> + use<'_, 'a> {
         self.guards.iter_mut().map(|((d, _), g)| (*d, &mut **g))
@@ -290,6 +364,16 @@ impl<'a> Locked<'a> {
     }
 
     pub fn get_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup_in(db, key, true)
+    }
+
+    /// Looks up `key` in `db`, expiring it lazily, without updating its LRU clock (Redis's
+    /// `LOOKUP_NOTOUCH`: TYPE, TTL, OBJECT).
+    pub fn get_notouch_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup_in(db, key, false)
+    }
+
+    fn lookup_in(&mut self, db: usize, key: &[u8], touch: bool) -> Option<&mut Entry> {
         let now = self.now;
         let slot = (db as u32, self.ks.shard_of(key) as u32);
         let idx = self.guards.iter().position(|(s, _)| *s == slot)?;
@@ -308,7 +392,9 @@ impl<'a> Locked<'a> {
             return None;
         }
         let e = self.guards[idx].1.map.get_mut(key)?;
-        e.lru = lru_clock();
+        if touch {
+            e.lru = lru_clock();
+        }
         Some(e)
     }
 
@@ -353,6 +439,32 @@ impl<'a> Locked<'a> {
         self.shard_in(db, key)
             .is_some_and(|s| s.set_expire(key, at))
     }
+}
+
+/// The bytes glibc's malloc hands out for a request of `n` (8 bytes of chunk header, 16-byte
+/// granularity, 32 bytes minimum); 0 for no allocation.
+pub fn alloc_size(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n.saturating_add(8 + 15) & !15).max(32)
+    }
+}
+
+/// An estimate of what `key` and its entry cost Herald, for MEMORY USAGE: the shard map's
+/// bucket (stored hash, key handle, entry) and hash-table slot, the key's and value's heap
+/// allocations, and for a volatile key its slot in the shard's volatile index (a second handle
+/// to the key, which makes `Bytes` allocate a shared header).
+pub fn memory_usage(key: &[u8], e: &Entry) -> usize {
+    use std::mem::size_of;
+    // A hashbrown slot: a usize index plus a control byte, at the table's 7/8 maximum load.
+    let slot = (size_of::<usize>() + 1) * 8 / 7;
+    let bucket = size_of::<u64>() + size_of::<Bytes>() + size_of::<Entry>();
+    let mut n = bucket + slot + alloc_size(key.len()) + e.value.heap_size();
+    if e.expire_at != 0 {
+        n += size_of::<u64>() + size_of::<Bytes>() + slot + alloc_size(3 * size_of::<usize>());
+    }
+    n
 }
 
 static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

@@ -22,6 +22,14 @@ impl Value {
         }
     }
 
+    /// Heap bytes owned by the value (for MEMORY USAGE).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(b) => super::alloc_size(b.len()),
+            Value::List(l) => l.allocated(),
+        }
+    }
+
     /// The encoding OBJECT ENCODING reports, as close to Redis's choice as Herald's
     /// representation allows.
     pub fn encoding(&self) -> &'static str {
