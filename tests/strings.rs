@@ -23,21 +23,34 @@ async fn set_conditions_and_get_option() {
     let mut c = s.client().await;
     assert_eq!(c.cmd_str(&["SET", "k", "v1", "NX"]).await, "+OK\r\n");
     assert_eq!(c.cmd_str(&["SET", "k", "v2", "NX"]).await, "$-1\r\n");
-    assert_eq!(c.cmd_str(&["SET", "k", "v3", "XX", "GET"]).await, "$2\r\nv1\r\n");
+    assert_eq!(
+        c.cmd_str(&["SET", "k", "v3", "XX", "GET"]).await,
+        "$2\r\nv1\r\n"
+    );
     assert_eq!(c.cmd_str(&["SET", "x", "v", "XX"]).await, "$-1\r\n");
     assert_eq!(c.cmd_str(&["SET", "x", "v", "XX", "GET"]).await, "$-1\r\n");
     assert_eq!(c.cmd_str(&["EXISTS", "x"]).await, ":0\r\n");
     // NX + GET on an existing key replies the old value and does not write.
-    assert_eq!(c.cmd_str(&["SET", "k", "v4", "nx", "get"]).await, "$2\r\nv3\r\n");
+    assert_eq!(
+        c.cmd_str(&["SET", "k", "v4", "nx", "get"]).await,
+        "$2\r\nv3\r\n"
+    );
     assert_eq!(c.cmd_str(&["GET", "k"]).await, "$2\r\nv3\r\n");
-    assert_eq!(c.cmd_str(&["SET", "k", "v", "NX", "XX"]).await, "-ERR syntax error\r\n");
-    assert_eq!(c.cmd_str(&["SET", "k", "v", "EX"]).await, "-ERR syntax error\r\n");
+    assert_eq!(
+        c.cmd_str(&["SET", "k", "v", "NX", "XX"]).await,
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        c.cmd_str(&["SET", "k", "v", "EX"]).await,
+        "-ERR syntax error\r\n"
+    );
     assert_eq!(
         c.cmd_str(&["SET", "k", "v", "EX", "0"]).await,
         "-ERR invalid expire time in 'set' command\r\n"
     );
     assert_eq!(
-        c.cmd_str(&["SET", "k", "v", "EX", "9223372036854775"]).await,
+        c.cmd_str(&["SET", "k", "v", "EX", "9223372036854775"])
+            .await,
         "-ERR invalid expire time in 'set' command\r\n"
     );
     assert_eq!(
@@ -95,7 +108,10 @@ async fn expiry_is_stored_as_absolute_ms() {
 
     // GETEX sets, replaces and removes expiries.
     c.cmd(&["SET", "e", "v"]).await;
-    assert_eq!(c.cmd_str(&["GETEX", "e", "PXAT", "99999999999999"]).await, "$1\r\nv\r\n");
+    assert_eq!(
+        c.cmd_str(&["GETEX", "e", "PXAT", "99999999999999"]).await,
+        "$1\r\nv\r\n"
+    );
     assert_eq!(expire_at(&s, "e"), Some(99_999_999_999_999));
     assert_eq!(c.cmd_str(&["GETEX", "e"]).await, "$1\r\nv\r\n");
     assert_eq!(expire_at(&s, "e"), Some(99_999_999_999_999));
@@ -133,7 +149,10 @@ async fn relative_expiries_happen() {
         c.cmd_str(&["EXISTS", "a", "b", "c"]).await == ":0\r\n"
     })
     .await;
-    assert_eq!(c.cmd_str(&["MGET", "a", "b", "c", "d"]).await, "*4\r\n$-1\r\n$-1\r\n$-1\r\n$1\r\nv\r\n");
+    assert_eq!(
+        c.cmd_str(&["MGET", "a", "b", "c", "d"]).await,
+        "*4\r\n$-1\r\n$-1\r\n$-1\r\n$1\r\nv\r\n"
+    );
     s.stop().await;
 }
 
@@ -170,9 +189,18 @@ async fn incrbyfloat_uses_long_double() {
     let s = TestServer::start().await;
     let mut c = s.client().await;
     c.cmd(&["SET", "f", "10.5"]).await;
-    assert_eq!(c.cmd_str(&["INCRBYFLOAT", "f", "0.1"]).await, "$4\r\n10.6\r\n");
-    assert_eq!(c.cmd_str(&["INCRBYFLOAT", "f", "-10.6"]).await, "$1\r\n0\r\n");
-    assert_eq!(c.cmd_str(&["INCRBYFLOAT", "g", "5.0e3"]).await, "$4\r\n5000\r\n");
+    assert_eq!(
+        c.cmd_str(&["INCRBYFLOAT", "f", "0.1"]).await,
+        "$4\r\n10.6\r\n"
+    );
+    assert_eq!(
+        c.cmd_str(&["INCRBYFLOAT", "f", "-10.6"]).await,
+        "$1\r\n0\r\n"
+    );
+    assert_eq!(
+        c.cmd_str(&["INCRBYFLOAT", "g", "5.0e3"]).await,
+        "$4\r\n5000\r\n"
+    );
     assert_eq!(
         c.cmd_str(&["INCRBYFLOAT", "g", "inf"]).await,
         "-ERR increment would produce NaN or Infinity\r\n"
@@ -200,8 +228,14 @@ async fn append_setrange_getrange() {
     }
     assert_eq!(last, b":8000\r\n");
     assert_eq!(c.cmd_str(&["STRLEN", "log"]).await, ":8000\r\n");
-    assert_eq!(c.cmd_str(&["GETRANGE", "log", "-8", "-1"]).await, "$8\r\n19981999\r\n");
-    assert_eq!(c.cmd_str(&["SUBSTR", "log", "0", "7"]).await, "$8\r\n00000001\r\n");
+    assert_eq!(
+        c.cmd_str(&["GETRANGE", "log", "-8", "-1"]).await,
+        "$8\r\n19981999\r\n"
+    );
+    assert_eq!(
+        c.cmd_str(&["SUBSTR", "log", "0", "7"]).await,
+        "$8\r\n00000001\r\n"
+    );
 
     assert_eq!(c.cmd_str(&["SETRANGE", "z", "3", "ab"]).await, ":5\r\n");
     assert_eq!(c.cmd(&["GET", "z"]).await, b"$5\r\n\0\0\0ab\r\n");

@@ -14,7 +14,7 @@
 #define HERALD_LD_CHARS (5 * 1024)
 
 /* Redis's string2ld(): no leading space, nothing left unparsed, no overflow, no NaN, and shorter
- * than the buffer. The copy stops at an embedded NUL just as Redis's memcpy + strtold does. */
+ * than the buffer. All of it must be consumed, so an embedded NUL makes it invalid. */
 static int herald_string2ld(const char *s, size_t slen, long double *dp) {
     char buf[HERALD_LD_CHARS];
     char *eptr;
@@ -26,7 +26,7 @@ static int herald_string2ld(const char *s, size_t slen, long double *dp) {
 
     errno = 0;
     value = strtold(buf, &eptr);
-    if (isspace((unsigned char)buf[0]) || eptr[0] != '\0' ||
+    if (isspace((unsigned char)buf[0]) || eptr[0] != '\0' || (size_t)(eptr - buf) != slen ||
         ((errno == ERANGE) &&
          (value == HUGE_VAL || value == -HUGE_VAL || fpclassify(value) == FP_ZERO)) ||
         errno == EINVAL || isnan(value))
