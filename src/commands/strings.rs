@@ -95,13 +95,15 @@ fn parse_opts(ctx: &Ctx, from: usize, is_set: bool) -> Result<SetOpts, CmdError>
         let opt = c_str(ctx.arg(j));
         let has_next = j + 1 < argc;
         let other_expire = |o: &SetOpts, me: Unit| o.expire.is_some_and(|(u, _)| u != me);
-        let unit = match opt.to_ascii_uppercase().as_slice() {
-            b"EX" => Some(Unit::Ex),
-            b"PX" => Some(Unit::Px),
-            b"EXAT" => Some(Unit::ExAt),
-            b"PXAT" => Some(Unit::PxAt),
-            _ => None,
-        };
+        let unit = [
+            (&b"EX"[..], Unit::Ex),
+            (b"PX", Unit::Px),
+            (b"EXAT", Unit::ExAt),
+            (b"PXAT", Unit::PxAt),
+        ]
+        .into_iter()
+        .find(|(name, _)| opt.eq_ignore_ascii_case(name))
+        .map(|(_, u)| u);
         if opt.eq_ignore_ascii_case(b"NX") && !o.xx && is_set {
             o.nx = true;
         } else if opt.eq_ignore_ascii_case(b"XX") && !o.nx && is_set {
