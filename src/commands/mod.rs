@@ -730,6 +730,7 @@ pub fn execute(
         srv.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
     }
     client.last_cmd = cmd.id;
+    crate::client::feed_monitors(srv, client, def.flags, &argv);
     if client.close_after_reply {
         Flow::Close
     } else {
