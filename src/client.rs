@@ -261,7 +261,13 @@ pub fn feed_monitors(
 /// Formats a MONITOR line as Redis's `replicationFeedMonitors`:
 /// `+<sec>.<usec> [<db> <addr>] "arg" "arg"...\r\n`, arguments quoted by `sdscatrepr`;
 /// argument positions set in `redacted` (bit i = argv[i]) are shown as `(redacted)`.
-pub fn monitor_line(now_us: u64, db: usize, addr: &SocketAddr, argv: &[Bytes], redacted: u64) -> Bytes {
+pub fn monitor_line(
+    now_us: u64,
+    db: usize,
+    addr: &SocketAddr,
+    argv: &[Bytes],
+    redacted: u64,
+) -> Bytes {
     use std::fmt::Write;
     let mut s = String::with_capacity(64 + argv.iter().map(|a| a.len() + 3).sum::<usize>());
     let _ = write!(

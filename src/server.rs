@@ -247,9 +247,15 @@ async fn handle_conn(srv: Arc<Server>, sock: TcpStream, addr: SocketAddr, _done:
     let id = srv.next_client_id();
     if crate::connection::protected_mode_denies(protected, srv.auth_required(), &addr) {
         srv.connected.fetch_sub(1, Ordering::SeqCst);
-        srv.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        srv.stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
         let mut sock = sock;
-        let _ = tokio::io::AsyncWriteExt::write_all(&mut sock, crate::connection::PROTECTED_MODE_DENIED).await;
+        let _ = tokio::io::AsyncWriteExt::write_all(
+            &mut sock,
+            crate::connection::PROTECTED_MODE_DENIED,
+        )
+        .await;
         return;
     }
     let info = Arc::new(ClientInfo::new(id, addr, laddr, fd));

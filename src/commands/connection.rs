@@ -652,19 +652,39 @@ const CLIENT_SUBCOMMANDS: &[CommandDef] = &[
     cmd("help", 2, client_help)
         .flags(Flags::LOADING.union(Flags::STALE))
         .acl(Acl::CONNECTION)
-        .doc(Group::Connection, "5.0.0", "O(1)", "Show helpful text about the different subcommands"),
+        .doc(
+            Group::Connection,
+            "5.0.0",
+            "O(1)",
+            "Show helpful text about the different subcommands",
+        ),
     cmd("id", 2, client_id)
         .flags(CLIENT_FLAGS)
         .acl(Acl::CONNECTION)
-        .doc(Group::Connection, "5.0.0", "O(1)", "Returns the client ID for the current connection"),
+        .doc(
+            Group::Connection,
+            "5.0.0",
+            "O(1)",
+            "Returns the client ID for the current connection",
+        ),
     cmd("getname", 2, client_getname)
         .flags(CLIENT_FLAGS)
         .acl(Acl::CONNECTION)
-        .doc(Group::Connection, "2.6.9", "O(1)", "Get the current connection name"),
+        .doc(
+            Group::Connection,
+            "2.6.9",
+            "O(1)",
+            "Get the current connection name",
+        ),
     cmd("setname", 3, client_setname)
         .flags(CLIENT_FLAGS)
         .acl(Acl::CONNECTION)
-        .doc(Group::Connection, "2.6.9", "O(1)", "Set the current connection name"),
+        .doc(
+            Group::Connection,
+            "2.6.9",
+            "O(1)",
+            "Set the current connection name",
+        ),
     cmd("list", -2, client_list)
         .flags(CLIENT_ADMIN_FLAGS)
         .acl(Acl::CONNECTION)
@@ -677,7 +697,12 @@ const CLIENT_SUBCOMMANDS: &[CommandDef] = &[
     cmd("info", 2, client_info)
         .flags(CLIENT_FLAGS)
         .acl(Acl::CONNECTION)
-        .doc(Group::Connection, "6.2.0", "O(1)", "Returns information about the current client connection."),
+        .doc(
+            Group::Connection,
+            "6.2.0",
+            "O(1)",
+            "Returns information about the current client connection.",
+        ),
     cmd("kill", -3, client_kill)
         .flags(CLIENT_ADMIN_FLAGS)
         .acl(Acl::CONNECTION)
@@ -690,11 +715,21 @@ const CLIENT_SUBCOMMANDS: &[CommandDef] = &[
     cmd("reply", 3, client_reply)
         .flags(CLIENT_FLAGS)
         .acl(Acl::CONNECTION)
-        .doc(Group::Connection, "3.2.0", "O(1)", "Instruct the server whether to reply to commands"),
+        .doc(
+            Group::Connection,
+            "3.2.0",
+            "O(1)",
+            "Instruct the server whether to reply to commands",
+        ),
     cmd("no-evict", 3, client_no_evict)
         .flags(CLIENT_ADMIN_FLAGS)
         .acl(Acl::CONNECTION)
-        .doc(Group::Connection, "7.0.0", "O(1)", "Set client eviction mode for the current connection"),
+        .doc(
+            Group::Connection,
+            "7.0.0",
+            "O(1)",
+            "Set client eviction mode for the current connection",
+        ),
 ];
 
 pub const COMMANDS: &[CommandDef] = &[
@@ -764,20 +799,16 @@ pub const COMMANDS: &[CommandDef] = &[
         )
         .acl(Acl::CONNECTION)
         .doc(Group::Connection, "6.2.0", "O(1)", "Reset the connection"),
-    cmd("monitor", 1, monitor)
-        .flags(CLIENT_ADMIN_FLAGS)
-        .doc(
-            Group::Server,
-            "1.0.0",
-            "",
-            "Listen for all requests received by the server in real time",
-        ),
-    cmd("client", -2, client_help)
-        .subs(CLIENT_SUBCOMMANDS)
-        .doc(
-            Group::Connection,
-            "2.4.0",
-            "Depends on subcommand.",
-            "A container for client connection commands",
-        ),
+    cmd("monitor", 1, monitor).flags(CLIENT_ADMIN_FLAGS).doc(
+        Group::Server,
+        "1.0.0",
+        "",
+        "Listen for all requests received by the server in real time",
+    ),
+    cmd("client", -2, client_help).subs(CLIENT_SUBCOMMANDS).doc(
+        Group::Connection,
+        "2.4.0",
+        "Depends on subcommand.",
+        "A container for client connection commands",
+    ),
 ];
