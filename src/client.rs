@@ -1,16 +1,21 @@
 //! Per-connection state.
 //!
 //! [`Client`] is owned by the connection task and holds what only that task touches (selected
-//! database, protocol version, authentication). [`ClientInfo`] is shared through the server's
-//! client registry so that CLIENT LIST/INFO/KILL and INFO can see every connection; its fields
-//! are atomics or short-lived mutexes that the owning task updates after each command.
+//! database, protocol version, authentication, reply mode). [`ClientInfo`] is shared through the
+//! server's client registry so that CLIENT LIST/INFO/KILL, MONITOR and INFO can see every
+//! connection; its fields are atomics or short-lived mutexes that the owning task updates after
+//! each command. Each `ClientInfo` carries an [`Outbound`] queue: the one path by which other
+//! connections send this client data it did not ask for (MONITOR lines now, pub/sub messages
+//! later). Pushers encode a frame once and never wait for the socket; the connection task
+//! drains the queue into its write buffer between commands and whenever it is woken.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
-use parking_lot::Mutex;
+use bytes::{Bytes, BytesMut};
+use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
 
 /// What CLIENT REPLY selected.
@@ -18,8 +23,65 @@ use tokio::sync::Notify;
 pub enum ReplyMode {
     On,
     Off,
-    /// Skip the reply of the next command only.
+    /// The reply of the command being run is dropped (the one after `CLIENT REPLY SKIP`).
     Skip,
+}
+
+/// Frames pushed to a client by other connections, accounted in bytes.
+#[derive(Default)]
+pub struct Outbound {
+    /// Protects the queued frames; held only to push or take them, never across I/O or
+    /// another lock.
+    frames: Mutex<VecDeque<Bytes>>,
+    /// Bytes queued (kept outside the mutex so the owner can test for work without locking).
+    bytes: AtomicUsize,
+    ready: Notify,
+}
+
+impl Outbound {
+    /// Bytes waiting to be written.
+    pub fn pending_bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
+    }
+
+    /// Frames waiting to be written.
+    pub fn pending_frames(&self) -> usize {
+        self.frames.lock().len()
+    }
+
+    /// Resolves when something has been pushed since the last drain (a permit is stored if
+    /// nobody is waiting, so a push is never missed).
+    pub async fn ready(&self) {
+        self.ready.notified().await
+    }
+
+    /// Moves every queued frame into `buf`; returns the bytes moved.
+    pub fn drain_into(&self, buf: &mut BytesMut) -> usize {
+        if self.pending_bytes() == 0 {
+            return 0;
+        }
+        let frames = std::mem::take(&mut *self.frames.lock());
+        let mut n = 0;
+        for f in frames {
+            n += f.len();
+            buf.extend_from_slice(&f);
+        }
+        self.bytes.fetch_sub(n, Ordering::AcqRel);
+        n
+    }
+
+    fn push(&self, frame: Bytes) {
+        let len = frame.len();
+        self.frames.lock().push_back(frame);
+        self.bytes.fetch_add(len, Ordering::AcqRel);
+        self.ready.notify_one();
+    }
+
+    fn clear(&self) {
+        let frames = std::mem::take(&mut *self.frames.lock());
+        let n: usize = frames.iter().map(Bytes::len).sum();
+        self.bytes.fetch_sub(n, Ordering::AcqRel);
+    }
 }
 
 /// The shared, observable side of a connection.
@@ -36,8 +98,11 @@ pub struct ClientInfo {
     pub resp: AtomicU8,
     /// Id of the last command run (index into the command table).
     pub last_cmd: AtomicUsize,
-    /// Bytes currently buffered for input / output.
+    /// Bytes currently buffered for input, and the input buffer's capacity and peak.
     pub qbuf: AtomicUsize,
+    pub qbuf_cap: AtomicUsize,
+    pub qbuf_peak: AtomicUsize,
+    /// Bytes of replies not yet written.
     pub obuf: AtomicUsize,
     /// Protects the name only; never held across anything else.
     pub name: Mutex<Option<Bytes>>,
@@ -53,6 +118,18 @@ pub struct ClientInfo {
     /// The waiter of a blocked client, for CLIENT UNBLOCK; held only to clone or replace it.
     pub waiter: Mutex<Option<Arc<crate::blocking::Waiter>>>,
     pub monitor: AtomicBool,
+    /// CLIENT REPLY OFF: pushed frames are dropped too, as Redis drops every reply.
+    pub reply_off: AtomicBool,
+    /// Subscription counts (CLIENT LIST `sub`, `psub`, `ssub`), kept by pub/sub.
+    pub subs: AtomicUsize,
+    pub psubs: AtomicUsize,
+    pub ssubs: AtomicUsize,
+    /// Redis's CLIENT_PUBSUB flag (`flags=P`, `TYPE pubsub`, exempt from `timeout`).
+    pub pubsub: AtomicBool,
+    /// Commands queued in MULTI, or -1 outside a transaction (CLIENT LIST `multi`).
+    pub multi: AtomicI64,
+    /// Data pushed by other connections.
+    pub outbound: Outbound,
 }
 
 impl ClientInfo {
@@ -69,6 +146,8 @@ impl ClientInfo {
             resp: AtomicU8::new(2),
             last_cmd: AtomicUsize::new(usize::MAX),
             qbuf: AtomicUsize::new(0),
+            qbuf_cap: AtomicUsize::new(0),
+            qbuf_peak: AtomicUsize::new(0),
             obuf: AtomicUsize::new(0),
             name: Mutex::new(None),
             lib: Mutex::new((None, None)),
@@ -79,6 +158,13 @@ impl ClientInfo {
             blocked: AtomicBool::new(false),
             waiter: Mutex::new(None),
             monitor: AtomicBool::new(false),
+            reply_off: AtomicBool::new(false),
+            subs: AtomicUsize::new(0),
+            psubs: AtomicUsize::new(0),
+            ssubs: AtomicUsize::new(0),
+            pubsub: AtomicBool::new(false),
+            multi: AtomicI64::new(-1),
+            outbound: Outbound::default(),
         }
     }
 
@@ -87,6 +173,148 @@ impl ClientInfo {
         self.killed.store(true, Ordering::SeqCst);
         self.kill.notify_one();
     }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+
+    /// Queues an encoded frame for this client without waiting for its socket. `hard_limit`
+    /// (0 = none) bounds the queued bytes: a client that would exceed it is disconnected, as
+    /// Redis does on `client-output-buffer-limit`. Returns false if the frame was not queued.
+    pub fn push(&self, frame: Bytes, hard_limit: usize) -> bool {
+        if self.is_killed() || self.reply_off.load(Ordering::Relaxed) {
+            return false;
+        }
+        if hard_limit != 0 && self.outbound.pending_bytes() + frame.len() > hard_limit {
+            self.outbound.clear();
+            self.request_kill();
+            return false;
+        }
+        self.outbound.push(frame);
+        true
+    }
+
+    /// Redis's client type: `normal`, `pubsub` (monitors count as normal).
+    pub fn type_name(&self) -> &'static str {
+        if self.pubsub.load(Ordering::Relaxed) {
+            "pubsub"
+        } else {
+            "normal"
+        }
+    }
+}
+
+/// The clients in MONITOR mode.
+#[derive(Default)]
+pub struct Monitors {
+    /// Number of monitors, read on every command so that feeding costs nothing when zero.
+    count: AtomicUsize,
+    /// Protects the list; held to add, remove or copy it, never across I/O.
+    list: RwLock<Vec<Arc<ClientInfo>>>,
+}
+
+impl Monitors {
+    #[inline]
+    pub fn active(&self) -> bool {
+        self.count.load(Ordering::Relaxed) != 0
+    }
+
+    pub fn add(&self, c: Arc<ClientInfo>) {
+        let mut l = self.list.write();
+        l.push(c);
+        self.count.store(l.len(), Ordering::Relaxed);
+    }
+
+    pub fn remove(&self, id: u64) {
+        let mut l = self.list.write();
+        l.retain(|c| c.id != id);
+        self.count.store(l.len(), Ordering::Relaxed);
+    }
+
+    /// Sends one already-formatted line to every monitor.
+    pub fn feed(&self, line: Bytes) {
+        for m in self.list.read().iter() {
+            m.push(line.clone(), 0);
+        }
+    }
+}
+
+/// Feeds a command that has just run to the monitors, unless its flags hide it (Redis leaves
+/// out `skip_monitor` and `admin` commands), then forgets the command's redactions.
+pub fn feed_monitors(
+    srv: &crate::server::Server,
+    client: &mut Client,
+    flags: crate::commands::Flags,
+    argv: &[Bytes],
+) {
+    use crate::commands::Flags;
+    if srv.monitors.active() && !flags.has(Flags::SKIP_MONITOR.union(Flags::ADMIN)) {
+        let line = monitor_line(
+            crate::util::now_us(),
+            client.db,
+            &client.info.addr,
+            argv,
+            client.redacted,
+        );
+        srv.monitors.feed(line);
+    }
+    client.redacted = 0;
+}
+
+/// Formats a MONITOR line as Redis's `replicationFeedMonitors`:
+/// `+<sec>.<usec> [<db> <addr>] "arg" "arg"...\r\n`, arguments quoted by `sdscatrepr`;
+/// argument positions set in `redacted` (bit i = argv[i]) are shown as `(redacted)`.
+pub fn monitor_line(
+    now_us: u64,
+    db: usize,
+    addr: &SocketAddr,
+    argv: &[Bytes],
+    redacted: u64,
+) -> Bytes {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(64 + argv.iter().map(|a| a.len() + 3).sum::<usize>());
+    let _ = write!(
+        s,
+        "+{}.{:06} [{} {}] ",
+        now_us / 1_000_000,
+        now_us % 1_000_000,
+        db,
+        addr
+    );
+    for (i, a) in argv.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        if i < 64 && redacted & (1 << i) != 0 {
+            s.push_str("\"(redacted)\"");
+        } else {
+            cat_repr(&mut s, a);
+        }
+    }
+    s.push_str("\r\n");
+    Bytes::from(s)
+}
+
+/// Redis's `sdscatrepr`: a double-quoted, escaped representation of `b`.
+pub fn cat_repr(s: &mut String, b: &[u8]) {
+    use std::fmt::Write;
+    s.push('"');
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            7 => s.push_str("\\a"),
+            8 => s.push_str("\\b"),
+            0x20..=0x7e => s.push(c as char),
+            _ => {
+                let _ = write!(s, "\\x{c:02x}");
+            }
+        }
+    }
+    s.push('"');
 }
 
 /// The connection task's own state.
@@ -96,10 +324,15 @@ pub struct Client {
     pub resp3: bool,
     pub authenticated: bool,
     pub reply_mode: ReplyMode,
+    /// CLIENT REPLY SKIP was run: the next command's reply is dropped.
+    pub skip_next: bool,
     /// Close once the pending replies are written (QUIT, killing oneself).
     pub close_after_reply: bool,
     /// Id of the last command run.
     pub last_cmd: usize,
+    /// Arguments of the current command to hide from MONITOR (bit i = argv[i]), set by the
+    /// handlers that take secrets (AUTH, HELLO AUTH), as Redis's `redactClientCommandArgument`.
+    pub redacted: u64,
 }
 
 impl Client {
@@ -110,13 +343,34 @@ impl Client {
             resp3: false,
             authenticated,
             reply_mode: ReplyMode::On,
+            skip_next: false,
             close_after_reply: false,
             last_cmd: usize::MAX,
+            redacted: 0,
         }
     }
 
     pub fn id(&self) -> u64 {
         self.info.id
+    }
+
+    /// Whether the reply of the command just run must be dropped (CLIENT REPLY OFF/SKIP).
+    pub fn reply_suppressed(&self) -> bool {
+        self.reply_mode != ReplyMode::On
+    }
+
+    /// Moves the reply mode on after a command, as Redis's `resetClient`: a pending SKIP
+    /// applies to the next command only.
+    pub fn advance_reply_mode(&mut self) {
+        if self.reply_mode == ReplyMode::Skip {
+            self.reply_mode = ReplyMode::On;
+        }
+        if self.skip_next {
+            self.skip_next = false;
+            if self.reply_mode == ReplyMode::On {
+                self.reply_mode = ReplyMode::Skip;
+            }
+        }
     }
 
     /// Publishes the state other connections may inspect.
@@ -128,5 +382,52 @@ impl Client {
         i.last_cmd.store(self.last_cmd, Ordering::Relaxed);
         i.last_interaction_ms
             .store(crate::util::now_ms(), Ordering::Relaxed);
+        i.reply_off
+            .store(self.reply_mode == ReplyMode::Off, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repr_escapes_like_sdscatrepr() {
+        let mut s = String::new();
+        cat_repr(&mut s, b"a\"b\n\x01\\\x07\x08\t\r\xff ~");
+        assert_eq!(s, r#""a\"b\n\x01\\\a\b\t\r\xff ~""#);
+    }
+
+    #[test]
+    fn monitor_line_format() {
+        let argv = vec![Bytes::from("auth"), Bytes::from("pw")];
+        let addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let l = monitor_line(1_700_000_000_000_123, 3, &addr, &argv, 0b10);
+        assert_eq!(
+            &l[..],
+            b"+1700000000.000123 [3 127.0.0.1:5000] \"auth\" \"(redacted)\"\r\n"
+        );
+    }
+
+    #[test]
+    fn push_respects_hard_limit() {
+        let addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let c = ClientInfo::new(1, addr, addr, 0);
+        assert!(c.push(Bytes::from_static(b"12345"), 8));
+        assert_eq!(c.outbound.pending_bytes(), 5);
+        assert!(!c.push(Bytes::from_static(b"6789"), 8));
+        assert!(c.is_killed());
+        assert_eq!(c.outbound.pending_bytes(), 0);
+    }
+
+    #[test]
+    fn skip_applies_to_the_next_command_only() {
+        let addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mut c = Client::new(Arc::new(ClientInfo::new(1, addr, addr, 0)), true);
+        c.skip_next = true;
+        c.advance_reply_mode();
+        assert!(c.reply_suppressed());
+        c.advance_reply_mode();
+        assert!(!c.reply_suppressed());
     }
 }

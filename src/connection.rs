@@ -4,7 +4,14 @@
 //! encoded straight into the write buffer and flushed with one write per batch of pipelined
 //! requests. A protocol error replies `-ERR Protocol error: ...` and closes, after the replies
 //! of the requests before it, as Redis does.
+//!
+//! Besides its socket, the task waits on the client's [`Outbound`](crate::client::Outbound)
+//! queue, through which other connections push frames (MONITOR lines, later pub/sub messages);
+//! the queue is drained into the write buffer after every command, so a monitor sees its own
+//! command's line after that command's reply, as in Redis. The connection-level limits live here
+//! too: `client-query-buffer-limit`, the idle `timeout`, protected mode and TCP keepalive.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +19,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tracing::debug;
 
 use crate::client::{Client, ClientInfo};
@@ -24,6 +32,64 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Buffers larger than this are released after use instead of being kept for the next batch.
 const KEEP_BUF: usize = 64 * 1024;
 
+/// The reply a non-loopback client gets in protected mode (Redis 7.0's exact text).
+pub const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Whether protected mode refuses a client from `peer`: protected mode is on, the default user
+/// has no password, and the peer is not loopback (Redis's `connIsLocal`: 127.0.0.0/8 or ::1).
+pub fn protected_mode_denies(protected_mode: bool, password_set: bool, peer: &SocketAddr) -> bool {
+    if !protected_mode || password_set {
+        return false;
+    }
+    let local = match peer.ip() {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => ip.is_loopback(),
+    };
+    !local
+}
+
+/// Enables TCP keepalive as Redis's `anetKeepAlive`: probes after `interval` seconds idle,
+/// then every `interval/3` seconds, giving up after 3 unanswered probes. 0 disables nothing.
+pub fn set_keepalive(sock: &TcpStream, interval: u64) {
+    if interval == 0 {
+        return;
+    }
+    use std::os::fd::AsRawFd;
+    let fd = sock.as_raw_fd();
+    let secs = interval.min(i32::MAX as u64) as libc::c_int;
+    let opts: [(libc::c_int, libc::c_int, libc::c_int); 4] = [
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (secs / 3).max(1)),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+    ];
+    for (level, name, val) in opts {
+        // SAFETY: `fd` is a live socket owned by `sock` for the duration of the call, and the
+        // option value is a c_int whose size is passed alongside it.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                &val as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            debug!("setsockopt keepalive option {name} failed");
+            return;
+        }
+    }
+}
+
+/// Whether the idle `timeout` applies: not to monitors, blocked or pub/sub clients (Redis's
+/// `clientsCronHandleTimeout`).
+fn timeout_exempt(info: &ClientInfo) -> bool {
+    info.monitor.load(Ordering::Relaxed)
+        || info.blocked.load(Ordering::Relaxed)
+        || info.pubsub.load(Ordering::Relaxed)
+}
+
 pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>) {
     let authed = !srv.auth_required();
     let mut client = Client::new(info.clone(), authed);
@@ -32,6 +98,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     let mut dec = RequestDecoder::new();
     let mut stop = srv.shutdown_signal();
     let mut closing = false;
+    let mut last_io = Instant::now();
 
     loop {
         let (limits, qlimit, idle) = {
@@ -45,6 +112,14 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                 s.timeout,
             )
         };
+        // Redis checks the query buffer right after reading, before running anything in it.
+        if rbuf.len() > qlimit {
+            debug!(
+                client = info.id,
+                "closing client that reached max query buffer length"
+            );
+            break;
+        }
         // Execute every complete request in the buffer.
         loop {
             match dec.decode(&mut rbuf, limits) {
@@ -52,8 +127,14 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                     if argv.is_empty() {
                         continue;
                     }
+                    let mark = wbuf.len();
                     let flow = commands::execute(srv, &mut client, &mut wbuf, argv);
+                    if client.reply_suppressed() {
+                        wbuf.truncate(mark);
+                    }
+                    client.advance_reply_mode();
                     client.sync_info();
+                    info.outbound.drain_into(&mut wbuf);
                     match flow {
                         Flow::Continue => {}
                         Flow::Close => {
@@ -72,7 +153,10 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                             }
                             match wait_blocked(srv, &mut sock, &mut rbuf, &info, b, &mut stop).await
                             {
-                                Some(reply) => wbuf.extend_from_slice(&reply),
+                                Some(reply) => {
+                                    wbuf.extend_from_slice(&reply);
+                                    last_io = Instant::now();
+                                }
                                 None => {
                                     closing = true;
                                     break;
@@ -92,26 +176,25 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                 }
             }
         }
+        if !closing {
+            info.outbound.drain_into(&mut wbuf);
+        }
         if !wbuf.is_empty() {
+            info.obuf.store(wbuf.len(), Ordering::Relaxed);
             srv.stats
                 .net_output_bytes
                 .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
             if sock.write_all(&wbuf).await.is_err() {
                 break;
             }
+            last_io = Instant::now();
+            info.obuf.store(0, Ordering::Relaxed);
             wbuf.clear();
             if wbuf.capacity() > KEEP_BUF {
                 wbuf = BytesMut::with_capacity(READ_CHUNK);
             }
         }
-        if closing || info.killed.load(Ordering::SeqCst) {
-            break;
-        }
-        if rbuf.len() > qlimit {
-            debug!(
-                client = info.id,
-                "closing client that reached max query buffer length"
-            );
+        if closing || info.is_killed() {
             break;
         }
         if rbuf.is_empty() && rbuf.capacity() > KEEP_BUF {
@@ -120,25 +203,38 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
         let want = dec.pending_bulk(rbuf.len()).clamp(READ_CHUNK, 1 << 20);
         rbuf.reserve(want);
         info.qbuf.store(rbuf.len(), Ordering::Relaxed);
+        info.qbuf_cap.store(rbuf.capacity(), Ordering::Relaxed);
+        info.qbuf_peak.fetch_max(rbuf.len(), Ordering::Relaxed);
         let idle_timer = async {
             if idle == 0 {
                 std::future::pending::<()>().await
             } else {
-                tokio::time::sleep(Duration::from_secs(idle)).await
+                tokio::time::sleep_until(last_io + Duration::from_secs(idle)).await
             }
         };
         tokio::select! {
             r = sock.read_buf(&mut rbuf) => match r {
                 Ok(0) | Err(_) => break,
-                Ok(n) => { srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed); }
+                Ok(n) => {
+                    last_io = Instant::now();
+                    srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                }
             },
+            _ = info.outbound.ready() => {}
             _ = info.kill.notified() => break,
             _ = stop.changed() => break,
             _ = idle_timer => {
-                debug!(client = info.id, "closing idle client");
-                break;
+                if timeout_exempt(&info) {
+                    last_io = Instant::now();
+                } else {
+                    debug!(client = info.id, "closing idle client");
+                    break;
+                }
             }
         }
+    }
+    if info.monitor.load(Ordering::Relaxed) {
+        srv.monitors.remove(info.id);
     }
     let _ = sock.shutdown().await;
 }
@@ -204,4 +300,25 @@ async fn wait_blocked(
     info.blocked.store(false, Ordering::Relaxed);
     crate::blocking::unregister(srv, &waiter);
     reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_mode_decision() {
+        let remote: SocketAddr = "10.1.2.3:4000".parse().unwrap();
+        let remote6: SocketAddr = "[2001:db8::1]:4000".parse().unwrap();
+        let local: SocketAddr = "127.0.0.5:4000".parse().unwrap();
+        let local6: SocketAddr = "[::1]:4000".parse().unwrap();
+        assert!(protected_mode_denies(true, false, &remote));
+        assert!(protected_mode_denies(true, false, &remote6));
+        assert!(!protected_mode_denies(true, false, &local));
+        assert!(!protected_mode_denies(true, false, &local6));
+        assert!(!protected_mode_denies(true, true, &remote));
+        assert!(!protected_mode_denies(false, false, &remote));
+        assert!(PROTECTED_MODE_DENIED.starts_with(b"-DENIED Redis is running in protected mode"));
+        assert!(PROTECTED_MODE_DENIED.ends_with(b"from the outside.\r\n"));
+    }
 }

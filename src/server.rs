@@ -194,6 +194,7 @@ pub struct Server {
     /// never held across an `.await`.
     pub world: RwLock<()>,
     pub clients: DashMap<u64, Arc<ClientInfo>>,
+    pub monitors: crate::client::Monitors,
     pub connected: AtomicUsize,
     next_client_id: AtomicU64,
     pub stats: Stats,
@@ -220,6 +221,7 @@ impl Server {
             ks: Keyspace::new(databases),
             world: RwLock::new(()),
             clients: DashMap::new(),
+            monitors: Default::default(),
             connected: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
@@ -367,7 +369,11 @@ async fn handle_conn(srv: Arc<Server>, sock: TcpStream, addr: SocketAddr, _done:
         use std::os::fd::AsRawFd;
         sock.as_raw_fd()
     };
-    let maxclients = srv.config.read().maxclients;
+    let (maxclients, keepalive, protected) = {
+        let s = srv.config.read();
+        (s.maxclients, s.tcp_keepalive, s.protected_mode)
+    };
+    crate::connection::set_keepalive(&sock, keepalive);
     if srv.connected.fetch_add(1, Ordering::SeqCst) >= maxclients {
         srv.connected.fetch_sub(1, Ordering::SeqCst);
         srv.stats
@@ -382,6 +388,19 @@ async fn handle_conn(srv: Arc<Server>, sock: TcpStream, addr: SocketAddr, _done:
         return;
     }
     let id = srv.next_client_id();
+    if crate::connection::protected_mode_denies(protected, srv.auth_required(), &addr) {
+        srv.connected.fetch_sub(1, Ordering::SeqCst);
+        srv.stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let mut sock = sock;
+        let _ = tokio::io::AsyncWriteExt::write_all(
+            &mut sock,
+            crate::connection::PROTECTED_MODE_DENIED,
+        )
+        .await;
+        return;
+    }
     let info = Arc::new(ClientInfo::new(id, addr, laddr, fd));
     srv.clients.insert(id, info.clone());
     crate::connection::serve(&srv, sock, info).await;

@@ -814,6 +814,7 @@ pub fn execute(
         srv.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
     }
     client.last_cmd = cmd.id;
+    crate::client::feed_monitors(srv, client, def.flags, &argv);
     if let Some(b) = block {
         return Flow::Block(b);
     }
