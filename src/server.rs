@@ -39,6 +39,23 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Zeroes the counters CONFIG RESETSTAT resets (everything but `dirty`).
+    pub fn reset(&self) {
+        for c in [
+            &self.connections_received,
+            &self.rejected_connections,
+            &self.commands,
+            &self.expired_keys,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.unknown_commands,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
     pub fn unknown_or_rejected(&self, _cmd: Option<usize>) {
         self.unknown_commands.fetch_add(1, Ordering::Relaxed);
     }

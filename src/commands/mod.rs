@@ -15,6 +15,7 @@
 //! Handlers validate every argument before writing any reply bytes and return a [`CmdError`]
 //! for anything wrong; dispatch renders it with Redis's exact text.
 
+pub mod config;
 pub mod connection;
 pub mod keyspace;
 pub mod strings;
@@ -485,7 +486,12 @@ pub struct Table {
 }
 
 /// All registration blocks.
-const GROUPS: &[&[CommandDef]] = &[connection::COMMANDS, keyspace::COMMANDS, strings::COMMANDS];
+const GROUPS: &[&[CommandDef]] = &[
+    config::COMMANDS,
+    connection::COMMANDS,
+    keyspace::COMMANDS,
+    strings::COMMANDS,
+];
 
 impl Table {
     fn build() -> Table {
