@@ -48,8 +48,10 @@ fn rand_suffix() -> u64 {
 /// Parses `text` as a config file whose relative paths resolve in `dir`.
 fn load_in(dir: &TempDir, text: &str) -> Result<Settings, LoadError> {
     let path = dir.write("redis.conf", text);
-    let mut s = Settings::default();
-    s.dir = dir.0.to_string_lossy().into_owned();
+    let s = Settings {
+        dir: dir.0.to_string_lossy().into_owned(),
+        ..Settings::default()
+    };
     let mut l = Loader::new(s);
     l.load_main(path.to_str(), None, Some(""))?;
     Ok(l.settings)
@@ -110,11 +112,18 @@ fn errors_name_the_line_and_directive() {
         "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 3\n>>> 'foo bar baz'\nBad directive or wrong number of arguments\n"
     );
     let e = load_in(&dir, "maxmemory lots\n").unwrap_err();
-    assert!(e.to_string().ends_with(">>> 'maxmemory lots'\nargument must be a memory value\n"));
+    assert!(e
+        .to_string()
+        .ends_with(">>> 'maxmemory lots'\nargument must be a memory value\n"));
     let e = load_in(&dir, "timeout 1 2\n").unwrap_err();
-    assert!(e.to_string().ends_with("wrong number of arguments\n"), "{e}");
+    assert!(
+        e.to_string().ends_with("wrong number of arguments\n"),
+        "{e}"
+    );
     let e = load_in(&dir, "requirepass \"abc\n").unwrap_err();
-    assert!(e.to_string().ends_with("Unbalanced quotes in configuration line\n"));
+    assert!(e
+        .to_string()
+        .ends_with("Unbalanced quotes in configuration line\n"));
     let e = load_in(&dir, "include missing.conf\n").unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -147,8 +156,15 @@ async fn config_get_patterns_and_names() {
         assert!(r.contains(name), "{name} missing from {r}");
     }
     let all = c.cmd_str(&["CONFIG", "GET", "*"]).await;
-    assert!(all.starts_with("*384\r\n"), "192 pairs like redis-server: {}", &all[..10]);
-    assert!(!all.contains("use-exit-on-panic"), "hidden directives need their exact name");
+    assert!(
+        all.starts_with("*384\r\n"),
+        "192 pairs like redis-server: {}",
+        &all[..10]
+    );
+    assert!(
+        !all.contains("use-exit-on-panic"),
+        "hidden directives need their exact name"
+    );
     srv.stop().await;
 }
 
@@ -156,14 +172,26 @@ async fn config_get_patterns_and_names() {
 async fn config_set_takes_effect() {
     let srv = TestServer::start().await;
     let mut c = srv.client().await;
-    assert_eq!(c.cmd_str(&["CONFIG", "SET", "maxmemory", "2mb"]).await, "+OK\r\n");
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "maxmemory", "2mb"]).await,
+        "+OK\r\n"
+    );
     assert_eq!(
         c.cmd_str(&["CONFIG", "GET", "maxmemory"]).await,
         "*2\r\n$9\r\nmaxmemory\r\n$7\r\n2097152\r\n"
     );
     assert_eq!(
-        c.cmd_str(&["CONFIG", "SET", "timeout", "7", "hz", "100", "slowlog-max-len", "3"])
-            .await,
+        c.cmd_str(&[
+            "CONFIG",
+            "SET",
+            "timeout",
+            "7",
+            "hz",
+            "100",
+            "slowlog-max-len",
+            "3"
+        ])
+        .await,
         "+OK\r\n"
     );
     {
@@ -171,13 +199,19 @@ async fn config_set_takes_effect() {
         assert_eq!((s.timeout, s.hz, s.slowlog_max_len), (7, 100, 3));
     }
     // requirepass switches authentication on for new connections at once.
-    assert_eq!(c.cmd_str(&["CONFIG", "SET", "requirepass", "pw"]).await, "+OK\r\n");
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "requirepass", "pw"]).await,
+        "+OK\r\n"
+    );
     let mut other = srv.client().await;
     assert_eq!(
         other.cmd_str(&["PING"]).await,
         "-NOAUTH Authentication required.\r\n"
     );
-    assert_eq!(c.cmd_str(&["CONFIG", "SET", "requirepass", ""]).await, "+OK\r\n");
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "requirepass", ""]).await,
+        "+OK\r\n"
+    );
     assert_eq!(other.cmd_str(&["PING"]).await, "+PONG\r\n");
     srv.stop().await;
 }
@@ -186,7 +220,10 @@ async fn config_set_takes_effect() {
 async fn maxclients_applies_to_new_connections() {
     let srv = TestServer::start().await;
     let mut c = srv.client().await;
-    assert_eq!(c.cmd_str(&["CONFIG", "SET", "maxclients", "1"]).await, "+OK\r\n");
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "maxclients", "1"]).await,
+        "+OK\r\n"
+    );
     let mut other = srv.client().await;
     let got = other.read_to_close().await;
     assert_eq!(got, b"-ERR max number of clients reached\r\n");
@@ -198,7 +235,16 @@ async fn failed_multi_set_changes_nothing() {
     let srv = TestServer::start().await;
     let mut c = srv.client().await;
     let r = c
-        .cmd_str(&["CONFIG", "SET", "timeout", "9", "maxmemory", "1mb", "hz", "abc"])
+        .cmd_str(&[
+            "CONFIG",
+            "SET",
+            "timeout",
+            "9",
+            "maxmemory",
+            "1mb",
+            "hz",
+            "abc",
+        ])
         .await;
     assert_eq!(
         r,
@@ -268,20 +314,35 @@ async fn rewrite_updates_the_file_and_reads_back() {
     .await;
     let mut c = srv.client().await;
     assert_eq!(
-        c.cmd_str(&["CONFIG", "SET", "maxmemory", "3mb", "timeout", "0", "appendfsync", "always"])
-            .await,
+        c.cmd_str(&[
+            "CONFIG",
+            "SET",
+            "maxmemory",
+            "3mb",
+            "timeout",
+            "0",
+            "appendfsync",
+            "always"
+        ])
+        .await,
         "+OK\r\n"
     );
     assert_eq!(c.cmd_str(&["CONFIG", "REWRITE"]).await, "+OK\r\n");
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("# Herald test config\ntimeout 0\n# keep me\nmaxmemory 3mb\nsave 900 1\nsave 300 10\n"), "{text}");
+    assert!(
+        text.starts_with(
+            "# Herald test config\ntimeout 0\n# keep me\nmaxmemory 3mb\nsave 900 1\nsave 300 10\n"
+        ),
+        "{text}"
+    );
     assert!(text.contains("# Generated by CONFIG REWRITE\n"), "{text}");
     assert!(text.contains("\nappendfsync always\n"), "{text}");
     assert!(text.contains("\nbind 127.0.0.1\n"), "{text}");
 
     // A fresh parse of the rewritten file gives the running configuration back.
     let mut l = Loader::new(Settings::default());
-    l.load_main(path.to_str(), None, Some("")).expect("rewritten file parses");
+    l.load_main(path.to_str(), None, Some(""))
+        .expect("rewritten file parses");
     let again = l.settings;
     let live = srv.srv.config.read().clone();
     for d in herald::config::DIRECTIVES {
@@ -303,18 +364,19 @@ async fn rewrite_without_config_file() {
 
 #[test]
 fn example_config_parses_and_covers_every_directive() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/redis.conf.example"
-    ))
-    .expect("redis.conf.example exists");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/redis.conf.example"))
+        .expect("redis.conf.example exists");
     let mut l = Loader::new(Settings::default());
     l.load_string(&text).expect("the example parses");
     for d in herald::config::DIRECTIVES {
         if d.name == "replicaof" {
             continue; // only a comment: its default is "not a replica"
         }
-        assert!(l.seen.contains(&d.name), "{} missing from the example", d.name);
+        assert!(
+            l.seen.contains(&d.name),
+            "{} missing from the example",
+            d.name
+        );
         if d.name != "dir" {
             assert_eq!(l.settings.get(d.name), d.default, "{}", d.name);
         }

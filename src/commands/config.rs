@@ -19,9 +19,8 @@ use crate::config::{glob_match, rewrite};
 fn config_get(ctx: &mut Ctx) -> CmdResult {
     let settings = ctx.srv.config.read().clone();
     let mut matches: Vec<(String, Entry)> = Vec::new();
-    let seen = |m: &[(String, Entry)], name: &str| {
-        m.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
-    };
+    let seen =
+        |m: &[(String, Entry)], name: &str| m.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     for arg in &ctx.argv[2..] {
         let pat = String::from_utf8_lossy(arg);
         if !pat.contains(['[', '*', '?']) {
@@ -128,8 +127,8 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
             vec![value.clone()]
         };
         let current = next.get(e.dir.name);
-        let v = registry::normalize(e.dir, &args, &current)
-            .map_err(|why| set_failed(e.name, &why))?;
+        let v =
+            registry::normalize(e.dir, &args, &current).map_err(|why| set_failed(e.name, &why))?;
         next.set_normalized(e.dir.name, &v);
     }
     let old_level = live.loglevel.clone();
@@ -175,7 +174,9 @@ fn config_resetstat(ctx: &mut Ctx) -> CmdResult {
 fn config_rewrite(ctx: &mut Ctx) -> CmdResult {
     let settings = ctx.srv.config.read().clone();
     let Some(path) = settings.config_file.clone() else {
-        return Err(CmdError::msg("ERR The server is running without a config file"));
+        return Err(CmdError::msg(
+            "ERR The server is running without a config file",
+        ));
     };
     match rewrite::rewrite_config(std::path::Path::new(&path), &settings) {
         Ok(()) => {
@@ -259,11 +260,9 @@ const SUBCOMMANDS: &[CommandDef] = &[
         ),
 ];
 
-pub const COMMANDS: &[CommandDef] = &[cmd("config", -2, config_container)
-    .subs(SUBCOMMANDS)
-    .doc(
-        Group::Server,
-        "2.0.0",
-        "Depends on subcommand.",
-        "A container for server configuration commands",
-    )];
+pub const COMMANDS: &[CommandDef] = &[cmd("config", -2, config_container).subs(SUBCOMMANDS).doc(
+    Group::Server,
+    "2.0.0",
+    "Depends on subcommand.",
+    "A container for server configuration commands",
+)];

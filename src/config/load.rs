@@ -35,7 +35,10 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::Fatal { line, msg } => {
-                writeln!(f, "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***")?;
+                writeln!(
+                    f,
+                    "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***"
+                )?;
                 if let Some((n, text)) = line {
                     writeln!(f, "Reading the configuration file, at line {n}")?;
                     writeln!(f, ">>> '{text}'")?;
@@ -179,7 +182,9 @@ impl Loader {
             let argc = args.len();
             match args[0].as_str() {
                 // Deprecated directives Redis 7.0 still accepts and ignores.
-                "list-max-ziplist-entries" | "list-max-ziplist-value" | "lua-replicate-commands"
+                "list-max-ziplist-entries"
+                | "list-max-ziplist-value"
+                | "lua-replicate-commands"
                     if argc == 2 => {}
                 "include" if argc == 2 => {
                     if self.depth >= MAX_INCLUDE_DEPTH {
@@ -263,12 +268,7 @@ fn glob_files(pattern: &Path) -> Vec<PathBuf> {
                 .filter(|e| {
                     let n = e.file_name();
                     let n = n.to_string_lossy();
-                    !n.starts_with('.')
-                        && super::glob_match(
-                            name.as_bytes(),
-                            n.as_bytes(),
-                            false,
-                        )
+                    !n.starts_with('.') && super::glob_match(name.as_bytes(), n.as_bytes(), false)
                 })
                 .map(|e| e.path())
                 .collect()
@@ -470,9 +470,14 @@ mod tests {
 
     #[test]
     fn options_parse_like_a_file() {
-        let Cli::Run { options, .. } =
-            parse_cli(&strs(&["--port 7000", "--bind", "127.0.0.1", "::1", "--save", ""]))
-        else {
+        let Cli::Run { options, .. } = parse_cli(&strs(&[
+            "--port 7000",
+            "--bind",
+            "127.0.0.1",
+            "::1",
+            "--save",
+            "",
+        ])) else {
             panic!("run expected")
         };
         let mut l = Loader::new(Settings::default());
@@ -485,7 +490,9 @@ mod tests {
     #[test]
     fn fatal_error_text() {
         let mut l = Loader::new(Settings::default());
-        let e = l.load_main(None, None, Some("port \"0\" \nfoo \"1\" ")).unwrap_err();
+        let e = l
+            .load_main(None, None, Some("port \"0\" \nfoo \"1\" "))
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 3\n>>> 'foo \"1\"'\nBad directive or wrong number of arguments\n"

@@ -77,9 +77,8 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        let obuf = registry::parse_obuf(
-            lookup_default("client-output-buffer-limit").unwrap_or_default(),
-        );
+        let obuf =
+            registry::parse_obuf(lookup_default("client-output-buffer-limit").unwrap_or_default());
         let mut s = Settings {
             bind: vec!["*".into(), "-::*".into()],
             port: 6379,

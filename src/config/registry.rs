@@ -53,6 +53,9 @@ pub enum Special {
     LatencyPercentiles,
 }
 
+/// A validity check for a string value, returning Redis's error text.
+pub type Check = fn(&str) -> Result<(), &'static str>;
+
 /// A directive's value type.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -71,7 +74,7 @@ pub enum Kind {
     /// `null_if_empty`: an empty value means "not set" (no line on CONFIG REWRITE).
     Str {
         null_if_empty: bool,
-        check: Option<fn(&str) -> Result<(), &'static str>>,
+        check: Option<Check>,
     },
     Special(Special),
 }
@@ -110,7 +113,13 @@ const fn d(
 }
 
 const fn b(name: &'static str, alias: Option<&'static str>, flags: u8, def: bool) -> Directive {
-    d(name, alias, flags, Kind::Bool, if def { "yes" } else { "no" })
+    d(
+        name,
+        alias,
+        flags,
+        Kind::Bool,
+        if def { "yes" } else { "no" },
+    )
 }
 
 const fn int(
@@ -168,12 +177,7 @@ const fn s(
     )
 }
 
-const fn sc(
-    name: &'static str,
-    flags: u8,
-    def: &'static str,
-    check: fn(&str) -> Result<(), &'static str>,
-) -> Directive {
+const fn sc(name: &'static str, flags: u8, def: &'static str, check: Check) -> Directive {
     d(
         name,
         None,
@@ -288,7 +292,13 @@ pub static DIRECTIVES: &[Directive] = &[
     s("aclfile", None, I, false, ""),
     s("unixsocket", None, I, true, ""),
     s("pidfile", None, I, true, ""),
-    s("replica-announce-ip", Some("slave-announce-ip"), M, true, ""),
+    s(
+        "replica-announce-ip",
+        Some("slave-announce-ip"),
+        M,
+        true,
+        "",
+    ),
     s("masteruser", None, M, true, ""),
     s("cluster-announce-ip", None, M, true, ""),
     s("cluster-config-file", None, I, false, "nodes.conf"),
@@ -474,7 +484,14 @@ pub static DIRECTIVES: &[Directive] = &[
         "10",
     ),
     int("list-compress-depth", None, M, 0, INT_MAX, "0"),
-    int("rdb-key-save-delay", None, M | HIDDEN, INT_MIN, INT_MAX, "0"),
+    int(
+        "rdb-key-save-delay",
+        None,
+        M | HIDDEN,
+        INT_MIN,
+        INT_MAX,
+        "0",
+    ),
     int("key-load-delay", None, M | HIDDEN, INT_MIN, INT_MAX, "0"),
     int("active-expire-effort", None, M, 1, 10, "1"),
     int("hz", None, M | H, 0, INT_MAX, "10"),
@@ -529,7 +546,14 @@ pub static DIRECTIVES: &[Directive] = &[
         "0",
     ),
     // Unsigned long (checked as signed, as Redis does)
-    int("active-defrag-max-scan-fields", None, M, 1, LONG_MAX, "1000"),
+    int(
+        "active-defrag-max-scan-fields",
+        None,
+        M,
+        1,
+        LONG_MAX,
+        "1000",
+    ),
     int("slowlog-max-len", None, M | H, 0, LONG_MAX, "128"),
     int("acllog-max-len", None, M, 0, LONG_MAX, "128"),
     // Long long
@@ -542,7 +566,14 @@ pub static DIRECTIVES: &[Directive] = &[
         "5000",
     ),
     int("cluster-node-timeout", None, M, 0, LONG_MAX, "15000"),
-    int("slowlog-log-slower-than", None, M | H, -1, LONG_MAX, "10000"),
+    int(
+        "slowlog-log-slower-than",
+        None,
+        M | H,
+        -1,
+        LONG_MAX,
+        "10000",
+    ),
     int("latency-monitor-threshold", None, M, 0, LONG_MAX, "0"),
     num(
         "proto-max-bulk-len",
@@ -968,9 +999,8 @@ fn parse_number(v: &str, fmt: NumFmt) -> Result<i64, SetError> {
             }
             Err("argument couldn't be parsed as an octal number".into())
         }
-        NumFmt::Int => {
-            crate::util::parse_i64(v.as_bytes()).ok_or("argument couldn't be parsed into an integer".into())
-        }
+        NumFmt::Int => crate::util::parse_i64(v.as_bytes())
+            .ok_or("argument couldn't be parsed into an integer".into()),
         NumFmt::Memory => Err("argument must be a memory value".into()),
         NumFmt::MemoryPercent => Err("argument must be a memory or percent value".into()),
     }
@@ -1215,7 +1245,7 @@ fn normalize_special(sp: Special, args: &[String], current: &str) -> Result<Stri
         Special::ClientOutputBufferLimit => {
             const ERR: &str =
                 "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
-            if args.len() % 4 != 0 {
+            if !args.len().is_multiple_of(4) {
                 return Err("Wrong number of arguments in buffer limit configuration.".into());
             }
             let mut cur = parse_obuf(current);
@@ -1328,7 +1358,11 @@ pub type ObufClass = (u64, u64, i64);
 
 /// Parses the normalized `client-output-buffer-limit` value (normal, replica, pubsub).
 pub fn parse_obuf(v: &str) -> [ObufClass; 3] {
-    let mut out = [(0, 0, 0), (268435456, 67108864, 60), (33554432, 8388608, 60)];
+    let mut out = [
+        (0, 0, 0),
+        (268435456, 67108864, 60),
+        (33554432, 8388608, 60),
+    ];
     let t: Vec<&str> = v.split(' ').collect();
     for chunk in t.chunks(4) {
         if let [class, h, s, secs] = chunk {
@@ -1483,12 +1517,22 @@ mod tests {
         assert_eq!(set("maxmemory-clients", &["10%"]).unwrap(), "10%");
         assert_eq!(set("unixsocketperm", &["700"]).unwrap(), "700");
         assert_eq!(set("unixsocketperm", &[""]).unwrap(), "0");
-        assert_eq!(set("save", &["900", "1", "300", "10"]).unwrap(), "900 1 300 10");
+        assert_eq!(
+            set("save", &["900", "1", "300", "10"]).unwrap(),
+            "900 1 300 10"
+        );
         assert_eq!(set("save", &[""]).unwrap(), "");
         assert_eq!(set("notify-keyspace-events", &["KEA"]).unwrap(), "AKE");
-        assert_eq!(set("shutdown-on-sigint", &["now", "default"]).unwrap(), "now");
         assert_eq!(
-            set("latency-tracking-info-percentiles", &["1.50", "0.001", "100"]).unwrap(),
+            set("shutdown-on-sigint", &["now", "default"]).unwrap(),
+            "now"
+        );
+        assert_eq!(
+            set(
+                "latency-tracking-info-percentiles",
+                &["1.50", "0.001", "100"]
+            )
+            .unwrap(),
             "1.5 0.001 100"
         );
         assert_eq!(
