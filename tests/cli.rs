@@ -70,10 +70,13 @@ fn unknown_directive_is_fatal() {
 fn starts_serves_and_stops_on_sigterm() {
     let port = free_port();
     let conf = temp_file("run", "# test\ntimeout 0\nmaxmemory 1mb\n");
+    let log = std::env::temp_dir().join(format!("herald-cli-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
     let mut child = Command::new(BIN)
         .arg(&conf)
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--loglevel", "warning"])
+        .args(["--logfile", log.to_str().expect("utf-8 path")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -119,4 +122,16 @@ fn starts_serves_and_stops_on_sigterm() {
     };
     let _ = std::fs::remove_file(&conf);
     assert_eq!(status.code(), Some(0), "clean exit");
+    // Directives Herald does not act on are reported once at startup, in the log file.
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert!(
+        logged.contains("'maxmemory' is accepted for compatibility but has no effect"),
+        "{logged}"
+    );
+    assert!(!logged.contains("'timeout' is accepted"), "{logged}");
+    assert!(
+        !logged.contains(" INFO "),
+        "loglevel warning filters notices: {logged}"
+    );
 }

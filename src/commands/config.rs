@@ -129,7 +129,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         let current = next.get(e.dir.name);
         let v =
             registry::normalize(e.dir, &args, &current).map_err(|why| set_failed(e.name, &why))?;
-        next.set_normalized(e.dir.name, &v);
+        next.set_normalized(e.dir.name, &registry::after_config_set(e.dir.name, v));
     }
     let old_level = live.loglevel.clone();
     let old_dir = live.dir.clone();

@@ -1344,6 +1344,16 @@ fn normalize_special(sp: Special, args: &[String], current: &str) -> Result<Stri
     }
 }
 
+/// The value CONFIG SET leaves after its apply step: Redis resizes the replication backlog to
+/// at least 16kb (`resizeReplicationBacklog`), which CONFIG GET then shows.
+pub fn after_config_set(name: &str, v: String) -> String {
+    const REPL_BACKLOG_MIN: u64 = 16 * 1024;
+    if name == "repl-backlog-size" && v.parse::<u64>().is_ok_and(|n| n < REPL_BACKLOG_MIN) {
+        return REPL_BACKLOG_MIN.to_string();
+    }
+    v
+}
+
 /// Redis's `trimDoubleString`: drops trailing zeros after the point, and the point itself.
 fn trim_double(s: &str) -> String {
     if s.contains('.') {
@@ -1466,7 +1476,9 @@ fn check_proc_title(v: &str) -> Result<(), &'static str> {
             out.push('}');
             rest = t;
         } else if tail.starts_with('}') {
-            return Err(ERR);
+            // A lone closing brace is literal text.
+            out.push('}');
+            rest = &tail[1..];
         } else {
             let close = tail.find('}').ok_or(ERR)?;
             let var = &tail[1..close];
@@ -1572,6 +1584,7 @@ mod tests {
             "template format is invalid or contains unknown variables"
         );
         assert!(set("proc-title-template", &["{title} {listen-addr}"]).is_ok());
+        assert!(set("proc-title-template", &["a}"]).is_ok());
     }
 
     #[test]
