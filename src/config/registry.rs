@@ -1475,10 +1475,10 @@ fn check_proc_title(v: &str) -> Result<(), &'static str> {
         } else if let Some(t) = tail.strip_prefix("}}") {
             out.push('}');
             rest = t;
-        } else if tail.starts_with('}') {
+        } else if let Some(t) = tail.strip_prefix('}') {
             // A lone closing brace is literal text.
             out.push('}');
-            rest = &tail[1..];
+            rest = t;
         } else {
             let close = tail.find('}').ok_or(ERR)?;
             let var = &tail[1..close];
