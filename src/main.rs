@@ -1,22 +1,75 @@
 //! The `herald` binary: command line -> settings -> logging -> server.
+//!
+//! The command line is redis-server's: `herald [/path/redis.conf] [--name value ...] [-]`,
+//! `-v`/`--version`, `-h`/`--help`. A configuration error prints Redis's FATAL block on stderr
+//! and exits with status 1. Logging goes through `tracing`, filtered by `loglevel` (changeable
+//! with CONFIG SET) and written to `logfile` (empty = standard output).
 
 use std::process::ExitCode;
 
-use herald::config::Settings;
+use herald::config::load::{self, Cli};
+use tracing::{info, warn};
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::prelude::*;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--version" || a == "-v") {
-        println!(
-            "Herald server v={} (Redis 7.0.15 compatible)",
-            env!("CARGO_PKG_VERSION")
-        );
-        return ExitCode::SUCCESS;
+    let args: Vec<String> = std::env::args().collect();
+    let prog = args.first().map_or("herald", String::as_str).to_string();
+    let (config_file, stdin, options) = match load::parse_cli(args.get(1..).unwrap_or(&[])) {
+        Cli::Version => {
+            println!(
+                "Herald server v={} redis_version={} bits={}",
+                env!("CARGO_PKG_VERSION"),
+                load::REDIS_VERSION,
+                usize::BITS
+            );
+            return ExitCode::SUCCESS;
+        }
+        Cli::Help => {
+            eprint!("{}", load::usage(&prog));
+            return ExitCode::from(1);
+        }
+        Cli::Run {
+            config_file,
+            stdin,
+            options,
+        } => (config_file, stdin, options),
+    };
+    let loaded = match load::load_cli(config_file.as_deref(), stdin, options.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprint!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let settings = loaded.settings;
+    if let Err(e) = install_logging(&settings.loglevel, &settings.logfile) {
+        eprintln!("Can't open the log file: {e}");
+        return ExitCode::from(1);
     }
-    let settings = Settings::default();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
-        .init();
+    info!(
+        "Herald {} (Redis {} compatible) starting, pid={}",
+        env!("CARGO_PKG_VERSION"),
+        load::REDIS_VERSION,
+        std::process::id()
+    );
+    match &settings.config_file {
+        Some(f) => info!("Configuration loaded from {f}"),
+        None => warn!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use {prog} /path/to/redis.conf"
+        ),
+    }
+    for name in &loaded.seen {
+        let implemented = herald::config::registry::lookup(name)
+            .is_some_and(|e| e.dir.has(herald::config::registry::HERALD));
+        if !implemented {
+            warn!("Directive '{name}' is accepted for compatibility but has no effect in Herald");
+        }
+    }
+    if let Err(e) = std::env::set_current_dir(&settings.dir) {
+        warn!("Can't chdir to '{}': {e}", settings.dir);
+        return ExitCode::from(1);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -31,6 +84,7 @@ fn main() -> ExitCode {
         let handle = match herald::server::start(settings).await {
             Ok(h) => h,
             Err(e) => {
+                warn!("{e}");
                 eprintln!("{e}");
                 return ExitCode::FAILURE;
             }
@@ -43,6 +97,34 @@ fn main() -> ExitCode {
         handle.wait().await;
         ExitCode::SUCCESS
     })
+}
+
+/// Installs the tracing subscriber: a reloadable level filter (so CONFIG SET loglevel takes
+/// effect at once) and a writer to stdout or the log file (opened in append mode).
+fn install_logging(loglevel: &str, logfile: &str) -> std::io::Result<()> {
+    let (filter, handle) =
+        tracing_subscriber::reload::Layer::new(herald::config::log_filter(loglevel));
+    let writer = if logfile.is_empty() {
+        BoxMakeWriter::new(std::io::stdout)
+    } else {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)?;
+        BoxMakeWriter::new(std::sync::Mutex::new(f))
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
+        )
+        .init();
+    herald::config::set_log_hook(Box::new(move |level| {
+        let _ = handle.modify(|f| *f = herald::config::log_filter(level));
+    }));
+    Ok(())
 }
 
 async fn wait_for_signal() {

@@ -15,6 +15,7 @@
 //! Handlers validate every argument before writing any reply bytes and return a [`CmdError`]
 //! for anything wrong; dispatch renders it with Redis's exact text.
 
+pub mod config;
 pub mod connection;
 pub mod keyspace;
 pub mod lists;
@@ -488,6 +489,7 @@ pub struct Table {
 
 /// All registration blocks.
 const GROUPS: &[&[CommandDef]] = &[
+    config::COMMANDS,
     connection::COMMANDS,
     keyspace::COMMANDS,
     strings::COMMANDS,
