@@ -201,7 +201,7 @@ fn parse_cursor(b: &[u8]) -> Option<u64> {
         let v = libc::strtoul(buf.as_ptr() as *const libc::c_char, &mut end, 10);
         (v, *end == 0, *libc::__errno_location() == libc::ERANGE)
     };
-    (at_nul && !erange).then_some(v as u64)
+    (at_nul && !erange).then_some(v)
 }
 
 /// Cursor layout: the low 6 bits are the shard; the rest is one more than the number of

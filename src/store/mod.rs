@@ -311,11 +311,14 @@ impl Keyspace {
     }
 }
 
+/// One locked shard: its (db, shard) slot and the guard.
+type Held<'a> = ((u32, u32), MutexGuard<'a, Shard>);
+
 /// The shards a command holds, and the database it addresses by default.
 pub struct Locked<'a> {
     pub ks: &'a Keyspace,
     pub db: usize,
-    guards: SmallVec<[((u32, u32), MutexGuard<'a, Shard>); 4]>,
+    guards: SmallVec<[Held<'a>; 4]>,
     /// The command's notion of "now" (Unix ms), fixed when it started, as Redis caches it.
     pub now: u64,
     /// Keys deleted by lazy expiry during this command, as (db, key).
