@@ -299,6 +299,10 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     if matches!(lists::get_list_in(&mut l, db, key), Ok(Some(list)) if list.is_empty()) {
         l.del_in(db, key);
     }
+    l.touch_in(db, key);
+    if let BlockOp::Move { dst, .. } = &front.op {
+        l.touch_in(db, dst);
+    }
     srv.stats.dirty.fetch_add(1, Ordering::Relaxed);
     drop(l);
     front.send(buf.to_vec());

@@ -320,6 +320,11 @@ pub fn cat_repr(s: &mut String, b: &[u8]) {
 /// The connection task's own state.
 pub struct Client {
     pub info: Arc<ClientInfo>,
+    /// The transaction being queued, between MULTI and EXEC/DISCARD.
+    pub multi: Option<crate::commands::transactions::MultiState>,
+    /// WATCHed (db, key) pairs, and the flag their shards set when one is modified.
+    pub watched: Vec<(usize, Bytes)>,
+    pub watch_dirty: crate::store::WatchFlag,
     pub db: usize,
     pub resp3: bool,
     pub authenticated: bool,
@@ -338,6 +343,9 @@ pub struct Client {
 impl Client {
     pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
         Client {
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: Default::default(),
             info,
             db: 0,
             resp3: false,

@@ -236,6 +236,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     if info.monitor.load(Ordering::Relaxed) {
         srv.monitors.remove(info.id);
     }
+    commands::transactions::unwatch_all(srv, &mut client);
     let _ = sock.shutdown().await;
 }
 

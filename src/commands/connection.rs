@@ -206,6 +206,7 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
 
 /// RESET
 fn reset(ctx: &mut Ctx) -> CmdResult {
+    super::transactions::discard_transaction(ctx.srv, ctx.client);
     let c = &mut *ctx.client;
     if c.info.monitor.swap(false, Ordering::SeqCst) {
         ctx.srv.monitors.remove(c.info.id);

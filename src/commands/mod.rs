@@ -21,6 +21,7 @@ pub mod keyspace;
 pub mod lists;
 pub mod server;
 pub mod strings;
+pub mod transactions;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -495,6 +496,7 @@ const GROUPS: &[&[CommandDef]] = &[
     strings::COMMANDS,
     lists::COMMANDS,
     server::COMMANDS,
+    transactions::COMMANDS,
 ];
 
 impl Table {
@@ -623,6 +625,8 @@ pub struct Ctx<'a> {
     pub ready: Vec<(usize, Bytes)>,
     /// Set by a blocking command that found nothing to pop: dispatch returns `Flow::Block`.
     pub block: Option<Blocked>,
+    /// Running inside EXEC: blocking commands must not block.
+    pub in_exec: bool,
 }
 
 /// A client that must wait: its waiter is registered, the connection awaits `rx`.
@@ -661,7 +665,7 @@ impl<'a> Ctx<'a> {
 
     /// Whether this command may block (not inside MULTI or a script).
     pub fn may_block(&self) -> bool {
-        true
+        !self.in_exec
     }
 
     /// Blocks the client on `keys` (all locked by this command): registers the waiter now, under
@@ -692,6 +696,41 @@ pub enum Flow {
     Block(Blocked),
 }
 
+/// Replies a rejection (unknown command, arity, NOAUTH, not allowed in MULTI), counts it, and
+/// marks an open transaction as failed, as Redis's `rejectCommand` / `flagTransaction` do.
+fn reject(
+    srv: &Server,
+    client: &mut Client,
+    wbuf: &mut BytesMut,
+    cmd: Option<&Command>,
+    e: &CmdError,
+) {
+    let text = e.text();
+    if client.multi.is_some() && cmd.is_some_and(|c| c.def.name == "exec") {
+        // A rejected EXEC aborts the transaction and says why (Redis's `execCommandAbort`).
+        transactions::discard_transaction(srv, client);
+        let why = text.strip_prefix("ERR ").unwrap_or(&text);
+        let msg = format!("EXECABORT Transaction discarded because of: {why}");
+        Out::new(wbuf, client.resp3).error(&msg);
+        srv.stats.error_reply(&msg);
+        if let Some(c) = cmd {
+            table().stats[c.id].rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        return;
+    }
+    Out::new(wbuf, client.resp3).error(&text);
+    srv.stats.error_reply(&text);
+    match cmd {
+        Some(c) => {
+            table().stats[c.id].rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        None => srv.stats.unknown_or_rejected(None),
+    }
+    if let Some(m) = client.multi.as_mut() {
+        m.errored = true;
+    }
+}
+
 /// Runs one request and writes its reply into `wbuf`.
 pub fn execute(
     srv: &Arc<Server>,
@@ -700,31 +739,70 @@ pub fn execute(
     argv: Vec<Bytes>,
 ) -> Flow {
     let table = table();
-    let resp3 = client.resp3;
     let cmd = match table.resolve(&argv) {
         Ok(c) => c,
         Err(e) => {
-            Out::new(wbuf, resp3).error(&e.text());
-            srv.stats.error_reply(&e.text());
-            srv.stats.unknown_or_rejected(None);
+            reject(srv, client, wbuf, None, &e);
             return Flow::Continue;
         }
     };
     let def = cmd.def;
     if !def.arity_ok(argv.len()) {
-        let e = CmdError::WrongArity(cmd.full_name.clone());
-        Out::new(wbuf, resp3).error(&e.text());
-        srv.stats.error_reply(&e.text());
-        table.stats[cmd.id].rejected.fetch_add(1, Ordering::Relaxed);
+        reject(
+            srv,
+            client,
+            wbuf,
+            Some(cmd),
+            &CmdError::WrongArity(cmd.full_name.clone()),
+        );
         return Flow::Continue;
     }
     if !client.authenticated && !def.flags.has(Flags::NO_AUTH) && srv.auth_required() {
-        Out::new(wbuf, resp3).error("NOAUTH Authentication required.");
-        srv.stats.error_reply("NOAUTH Authentication required.");
-        table.stats[cmd.id].rejected.fetch_add(1, Ordering::Relaxed);
+        reject(
+            srv,
+            client,
+            wbuf,
+            Some(cmd),
+            &CmdError::msg("NOAUTH Authentication required."),
+        );
         return Flow::Continue;
     }
+    if client.multi.is_some() {
+        let top = cmd.parent.map_or(def.name, |p| table.commands[p].def.name);
+        if !transactions::runs_inside_multi(top) {
+            if def.flags.has(Flags::NO_MULTI) {
+                let e = CmdError::msg("ERR Command not allowed inside a transaction");
+                reject(srv, client, wbuf, Some(cmd), &e);
+                return Flow::Continue;
+            }
+            if let Some(m) = client.multi.as_mut() {
+                m.queue.push((cmd.id, argv));
+                client
+                    .info
+                    .multi
+                    .store(m.queue.len() as i64, Ordering::Relaxed);
+            }
+            Out::new(wbuf, client.resp3).raw(b"+QUEUED\r\n");
+            return Flow::Continue;
+        }
+    }
+    run(srv, client, wbuf, cmd, argv, None)
+}
 
+/// Runs a resolved, checked command. `in_exec` is `Some(ready)` when called by EXEC: the world
+/// lock's write side is already held, blocking commands do not block, and the keys made ready
+/// are handed to EXEC to serve once the whole transaction has run.
+pub fn run(
+    srv: &Arc<Server>,
+    client: &mut Client,
+    wbuf: &mut BytesMut,
+    cmd: &Command,
+    argv: Vec<Bytes>,
+    in_exec: Option<&mut Vec<(usize, Bytes)>>,
+) -> Flow {
+    let table = table();
+    let def = cmd.def;
+    let resp3 = client.resp3;
     let start = Instant::now();
     let now = crate::util::now_ms();
     let db = client.db;
@@ -732,26 +810,36 @@ pub fn execute(
     let dirty;
     let block;
     {
-        // The world lock: shared for ordinary commands, exclusive for Lock::World ones. Held for
-        // the whole command; nothing awaits while it is held.
+        // The world lock: shared for ordinary commands, exclusive for Lock::World ones (and
+        // already held exclusively inside EXEC). Held for the whole command; nothing awaits
+        // while it is held.
         let _world_read;
         let _world_write;
+        let nested = in_exec.is_some();
         let ks = match def.lock {
             Lock::World => {
-                _world_write = srv.world.write();
+                if !nested {
+                    _world_write = srv.world.write();
+                }
                 srv.ks.lock_none(db, now)
             }
             Lock::None => {
-                _world_read = srv.world.read();
+                if !nested {
+                    _world_read = srv.world.read();
+                }
                 srv.ks.lock_none(db, now)
             }
             Lock::Keys => {
-                _world_read = srv.world.read();
+                if !nested {
+                    _world_read = srv.world.read();
+                }
                 let pos = def.keys.positions(&argv);
                 srv.ks.lock(db, pos.iter().map(|&i| &argv[i][..]), now)
             }
             Lock::Db => {
-                _world_read = srv.world.read();
+                if !nested {
+                    _world_read = srv.world.read();
+                }
                 let mut all: SmallVec<[(u32, u32); 8]> = (0..crate::store::SHARDS as u32)
                     .map(|s| (db as u32, s))
                     .collect();
@@ -769,17 +857,27 @@ pub fn execute(
             dirty: 0,
             ready: Vec::new(),
             block: None,
+            in_exec: nested,
         };
         result = (def.handler)(&mut ctx);
         dirty = ctx.dirty;
+        if dirty > 0 && def.lock == Lock::Keys {
+            // Writes touch their keys for WATCH (in-place edits do not pass through the
+            // shard's insert/remove, which touch on their own).
+            for i in def.keys.positions(&argv) {
+                ctx.ks.touch_in(db, &argv[i]);
+            }
+        }
         let expired = std::mem::take(&mut ctx.ks.expired);
         let ready = std::mem::take(&mut ctx.ready);
         block = ctx.block.take();
         drop(ctx);
         // Shard locks are released; the world lock is still held, so blocked clients are served
         // before any EXEC or FLUSHALL can run, and before this command's reply is sent.
-        if !ready.is_empty() {
-            crate::blocking::serve_ready(srv, ready);
+        match in_exec {
+            Some(acc) => acc.extend(ready),
+            None if !ready.is_empty() => crate::blocking::serve_ready(srv, ready),
+            None => {}
         }
         if !expired.is_empty() {
             srv.stats

@@ -68,7 +68,14 @@ pub struct Shard {
     pub volatile: IndexSet<Bytes, Hasher>,
     /// Clients blocked on keys of this shard (see `blocking.rs`); keys need not exist.
     pub waiters: crate::blocking::KeyWaiters,
+    /// WATCHed keys of this shard -> the watching clients' dirty flags (see
+    /// `commands/transactions.rs`); keys need not exist.
+    pub watchers: Watchers,
 }
+
+/// A WATCHing client's "a watched key was modified" flag (Redis's `CLIENT_DIRTY_CAS`).
+pub type WatchFlag = std::sync::Arc<std::sync::atomic::AtomicBool>;
+pub type Watchers = std::collections::HashMap<Bytes, Vec<WatchFlag>, Hasher>;
 
 impl Shard {
     /// Looks a key up without touching its LRU clock (OBJECT, TYPE-like introspection) and
@@ -81,6 +88,7 @@ impl Shard {
 
     /// Inserts or replaces a key, keeping the volatile index consistent with `entry.expire_at`.
     pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+        self.touch(&key);
         if entry.expire_at != 0 {
             self.volatile.insert(key.clone());
         } else if !self.volatile.is_empty() {
@@ -91,6 +99,7 @@ impl Shard {
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.map.swap_remove(key)?;
+        self.touch(key);
         if e.expire_at != 0 {
             self.volatile.swap_remove(key);
         }
@@ -99,6 +108,9 @@ impl Shard {
 
     /// Sets or clears (`at == 0`) the expiry of an existing key; false if the key is missing.
     pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
+        if self.map.contains_key(key) {
+            self.touch(key);
+        }
         let Some((_, k, e)) = self.map.get_full_mut(key) else {
             return false;
         };
@@ -118,12 +130,39 @@ impl Shard {
     }
 
     /// Moves the keys out (for FLUSHDB/FLUSHALL), leaving the shard empty but keeping its
-    /// blocked-client registry, which belongs to the database, not to its data.
+    /// blocked-client and WATCH registries, which belong to the database, not to its data.
+    /// Watched keys that existed are touched first, as Redis's `touchAllWatchedKeysInDb`.
     pub fn take_data(&mut self) -> Shard {
+        self.touch_existing_watched(None);
         Shard {
             map: std::mem::take(&mut self.map),
             volatile: std::mem::take(&mut self.volatile),
             waiters: Default::default(),
+            watchers: Default::default(),
+        }
+    }
+
+    /// Marks the clients watching `key` as dirty (Redis's `signalModifiedKey` / `touchWatchedKey`).
+    #[inline]
+    pub fn touch(&mut self, key: &[u8]) {
+        if self.watchers.is_empty() {
+            return;
+        }
+        if let Some(flags) = self.watchers.get(key) {
+            for f in flags {
+                f.store(true, std::sync::atomic::Ordering::Release);
+            }
+        }
+    }
+
+    /// Touches every watched key that exists here or in `other` (FLUSH*, SWAPDB).
+    pub fn touch_existing_watched(&self, other: Option<&Shard>) {
+        for (k, flags) in &self.watchers {
+            if self.map.contains_key(&k[..]) || other.is_some_and(|o| o.map.contains_key(&k[..])) {
+                for f in flags {
+                    f.store(true, std::sync::atomic::Ordering::Release);
+                }
+            }
         }
     }
 
@@ -248,6 +287,8 @@ impl Keyspace {
         for (i, m) in dh.shards.iter().enumerate() {
             let mut g = m.lock();
             if let Some(l) = low.get_mut(i) {
+                l.touch_existing_watched(Some(&g));
+                g.touch_existing_watched(Some(l));
                 // Data moves; blocked clients stay with their database index, as in Redis.
                 std::mem::swap(&mut l.map, &mut g.map);
                 std::mem::swap(&mut l.volatile, &mut g.volatile);
@@ -297,6 +338,7 @@ impl Keyspace {
                         let exp = s.map.get(&k[..]).map_or(0, |e| e.expire_at);
                         if exp != 0 && exp <= now {
                             s.remove(&k);
+                            s.touch(&k);
                             deleted.push((dbi, k));
                             expired += 1;
                         }
@@ -359,6 +401,13 @@ impl<'a> Locked<'a> {
     /// All locked shards (for whole-database commands).
     pub fn shards(&mut self) -> impl Iterator<Item = (u32, &mut Shard)> + use<'_, 'a> {
         self.guards.iter_mut().map(|((d, _), g)| (*d, &mut **g))
+    }
+
+    /// Marks clients WATCHing `key` in `db` as dirty (the shard must be held).
+    pub fn touch_in(&mut self, db: usize, key: &[u8]) {
+        if let Some(s) = self.shard_in(db, key) {
+            s.touch(key);
+        }
     }
 
     /// Looks up `key` in the default database, expiring it lazily.
