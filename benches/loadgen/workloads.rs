@@ -882,3 +882,31 @@ pub fn parse_rb_csv(text: &str, csv_name: &str, requests: u64) -> Outcome {
     s.cpu_ops = requests * rows;
     Outcome::Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_redis_benchmark_csv_and_counts_fill_rows_for_cpu() {
+        let csv = "\"test\",\"rps\",\"avg_latency_ms\",\"min_latency_ms\",\"p50_latency_ms\",\"p95_latency_ms\",\"p99_latency_ms\",\"max_latency_ms\"\n\
+                   \"LPUSH (needed to benchmark LRANGE)\",\"15508.68\",\"2.255\",\"0.072\",\"1.063\",\"6.399\",\"8.999\",\"24.927\"\n\
+                   \"LRANGE_100 (first 100 elements)\",\"10000.00\",\"3.157\",\"0.328\",\"2.727\",\"7.647\",\"10.663\",\"22.399\"\n";
+        let Outcome::Ok(s) = parse_rb_csv(csv, "LRANGE_100", 20000) else {
+            panic!("not parsed");
+        };
+        assert_eq!(s.ops, 20000);
+        assert!((s.ops_per_sec() - 10000.0).abs() < 1e-6);
+        assert_eq!(s.p99_us, Some(10663.0));
+        assert_eq!(s.cpu_ops, 40000);
+        assert!(matches!(parse_rb_csv(csv, "XADD", 1), Outcome::Failed(_)));
+    }
+
+    #[test]
+    fn payload_timestamps_round_trip() {
+        let p = stamped_payload(16);
+        assert_eq!(p.len(), 20);
+        assert!(age_us(&p).is_some_and(|us| us < 60_000_000));
+        assert_eq!(age_us(b"not a timestamp at all"), None);
+    }
+}
