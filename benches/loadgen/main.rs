@@ -34,6 +34,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // Parsed once per process.
 enum Cmd {
     /// Run the workloads against both servers and report.
     All(RunArgs),
@@ -165,9 +166,11 @@ fn serve_herald(port: u16, bind: String) -> ExitCode {
         eprintln!("refusing to use port 6379");
         return ExitCode::FAILURE;
     }
-    let mut s = herald::config::Settings::default();
-    s.port = port;
-    s.bind = vec![bind];
+    let s = herald::config::Settings {
+        port,
+        bind: vec![bind],
+        ..Default::default()
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

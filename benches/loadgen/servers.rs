@@ -219,5 +219,7 @@ pub fn raise_fd_limit() -> u64 {
         libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl);
     }
-    rl.rlim_cur as u64
+    #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every platform.
+    let limit = rl.rlim_cur as u64;
+    limit
 }
