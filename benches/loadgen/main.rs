@@ -373,15 +373,15 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
                     }
                     Kind::Queue(p) => {
                         describe(&mut row, pair, srv, format!("queue producers={} consumers={} pipeline={} payload={} backlog={} duration={:?}", p.producers, p.consumers, p.pipeline, p.payload, p.backlog, p.duration));
-                        rt.block_on(workloads::queue(srv.addr, p))
+                        rt.block_on(bounded(p.duration, workloads::queue(srv.addr, p)))
                     }
                     Kind::Fanout(p) => {
                         describe(&mut row, pair, srv, format!("fanout subscribers={} publisher pipeline={} payload={} backlog/subscriber={} duration={:?}", p.producers, p.pipeline, p.payload, p.backlog, p.duration));
-                        rt.block_on(workloads::fanout(srv.addr, p))
+                        rt.block_on(bounded(p.duration, workloads::fanout(srv.addr, p)))
                     }
                     Kind::Stream(p) => {
                         describe(&mut row, pair, srv, format!("stream producers={} consumers={} (XREADGROUP COUNT 10 BLOCK 100, XACK) pipeline={} payload={} backlog={} duration={:?}", p.producers, p.consumers, p.pipeline, p.payload, p.backlog, p.duration));
-                        rt.block_on(workloads::stream_group(srv.addr, p))
+                        rt.block_on(bounded(p.duration, workloads::stream_group(srv.addr, p)))
                     }
                 };
                 let cpu1 = srv.cpu_seconds();
@@ -435,6 +435,15 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
         s.stop();
     }
     report::write_all(a, &meta, &rows, &mem_rows)
+}
+
+/// Runs a workload, giving up (as `Failed`) if it overruns its duration by 60 s: a server that
+/// stops answering must not hang the harness.
+async fn bounded(d: Duration, f: impl std::future::Future<Output = Outcome>) -> Outcome {
+    match tokio::time::timeout(d + Duration::from_secs(60), f).await {
+        Ok(o) => o,
+        Err(_) => Outcome::Failed("workload timed out".into()),
+    }
 }
 
 fn describe(row: &mut Row, pair: usize, srv: &Server, text: String) {

@@ -141,10 +141,11 @@ impl Flow {
         })
     }
 
-    /// Waits while more than `backlog` messages are in flight; false once stopped.
-    async fn admit(&self, backlog: u64) -> bool {
+    /// Waits while more than `backlog` messages are in flight; false once stopped or past
+    /// `deadline` (consumers stop reading at the deadline, or may have failed).
+    async fn admit(&self, backlog: u64, deadline: Instant) -> bool {
         loop {
-            if self.stop.load(Ordering::Relaxed) {
+            if self.stop.load(Ordering::Relaxed) || Instant::now() >= deadline {
                 return false;
             }
             let p = self.produced.load(Ordering::Relaxed);
@@ -254,7 +255,7 @@ async fn queue_inner(addr: SocketAddr, p: &Params) -> WResult<Sample> {
         let (pipeline, payload, backlog) = (p.pipeline.max(1), p.payload, p.backlog);
         tasks.push(tokio::spawn(async move {
             let mut c = Conn::connect(addr).await.map_err(fail)?;
-            while Instant::now() < deadline && flow.admit(backlog).await {
+            while flow.admit(backlog, deadline).await {
                 for _ in 0..pipeline {
                     c.queue(&[b"LPUSH", KEY, &stamped_payload(payload)]);
                 }
@@ -335,7 +336,7 @@ async fn fanout_inner(addr: SocketAddr, p: &Params) -> WResult<Sample> {
         let backlog = p.backlog.saturating_mul(subscribers as u64);
         tokio::spawn(async move {
             let mut c = Conn::connect(addr).await.map_err(fail)?;
-            while Instant::now() < deadline && flow.admit(backlog).await {
+            while flow.admit(backlog, deadline).await {
                 for _ in 0..pipeline {
                     c.queue(&[b"PUBLISH", CHAN, &stamped_payload(payload)]);
                 }
@@ -437,7 +438,7 @@ async fn stream_inner(addr: SocketAddr, p: &Params) -> WResult<Sample> {
         let (pipeline, payload, backlog) = (p.pipeline.max(1), p.payload, p.backlog);
         tasks.push(tokio::spawn(async move {
             let mut c = Conn::connect(addr).await.map_err(fail)?;
-            while Instant::now() < deadline && flow.admit(backlog).await {
+            while flow.admit(backlog, deadline).await {
                 for _ in 0..pipeline {
                     c.queue(&[b"XADD", KEY, b"*", b"t", &stamped_payload(payload)]);
                 }
