@@ -1,6 +1,6 @@
 //! Smoke test of the performance harness: runs `herald-bench all` with every workload for a
-//! fraction of a second against Herald (the library in this build, started by the harness as
-//! its own process) and a real redis-server, and checks that each row produced numbers (or, for
+//! fraction of a second against Herald (this build's `herald` binary, started by the harness on
+//! a free loopback port) and a real redis-server, and checks that each row produced numbers (or, for
 //! Herald, an `unsupported` verdict taken from an "unknown command" reply). It asserts no
 //! timings: it only keeps the harness from rotting.
 
@@ -36,6 +36,10 @@ fn run_harness(out_dir: &std::path::Path) -> Value {
             "20",
             "--mem-settle",
             "0",
+            "--herald-launch",
+            "binary",
+            "--herald-bin",
+            env!("CARGO_BIN_EXE_herald"),
             "--out-dir",
         ])
         .arg(out_dir)

@@ -83,7 +83,7 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', default_value = "herald,redis")]
     servers: Vec<String>,
     /// How to start Herald.
-    #[arg(long, value_enum, default_value = "embedded")]
+    #[arg(long, value_enum, default_value = "binary")]
     herald_launch: Launch,
     /// The Herald server binary for `--herald-launch binary`.
     #[arg(long, default_value = "target/release/herald")]
