@@ -338,13 +338,6 @@ fn randomkey(ctx: &mut Ctx) -> CmdResult {
     }
 }
 
-/// DBSIZE
-fn dbsize(ctx: &mut Ctx) -> CmdResult {
-    let n: usize = ctx.ks.shards().map(|(_, s)| s.len()).sum();
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Renaming, copying, moving
 
@@ -969,11 +962,6 @@ pub const COMMANDS: &[CommandDef] = &[
         .acl(Acl::KEYSPACE)
         .lock(Lock::Db)
         .doc(Group::Generic, "1.0.0", "O(1)", "Return a random key from the keyspace"),
-    cmd("dbsize", 1, dbsize)
-        .flags(RO_FAST)
-        .acl(Acl::KEYSPACE)
-        .lock(Lock::Db)
-        .doc(Group::Server, "1.0.0", "O(1)", "Return the number of keys in the selected database"),
     cmd("rename", 3, rename)
         .flags(Flags::WRITE)
         .acl(Acl::KEYSPACE)

@@ -949,6 +949,11 @@ mod tests {
                 );
             }
         }
+        let mut names: Vec<&str> = t.commands.iter().map(|c| c.full_name.as_str()).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "a command is registered twice");
         assert!(t.lookup(b"GeT").is_some());
         assert!(t.lookup(b"no-such-command").is_none());
     }
