@@ -18,6 +18,7 @@
 pub mod connection;
 pub mod keyspace;
 pub mod lists;
+pub mod streams;
 pub mod strings;
 
 use std::borrow::Cow;
@@ -491,6 +492,7 @@ const GROUPS: &[&[CommandDef]] = &[
     keyspace::COMMANDS,
     strings::COMMANDS,
     lists::COMMANDS,
+    streams::COMMANDS,
 ];
 
 impl Table {
@@ -638,6 +640,13 @@ impl<'a> Ctx<'a> {
     /// Records that a push made `key` (in the selected db) usable for blocked clients, if any
     /// wait on it; they are served after the command.
     pub fn signal_list_push(&mut self, key: &[u8]) {
+        self.signal_ready(key);
+    }
+
+    /// Records that `key` (in the selected db) changed in a way blocked clients may care about
+    /// (a push, an XADD, a deleted key or consumer group), if any wait on it; they are served
+    /// after the command, each by the rule of its own blocking operation.
+    pub fn signal_ready(&mut self, key: &[u8]) {
         let db = self.ks.db;
         if self
             .ks
