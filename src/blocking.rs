@@ -339,24 +339,14 @@ fn serve_stream_waiters(srv: &Server, l: &mut crate::store::Locked, db: usize, k
     };
     let now = l.now;
     for w in waiters {
-        let BlockOp::XRead { ids, count, group } = &w.op else {
+        let BlockOp::XRead { group, .. } = &w.op else {
             continue;
         };
         let Some(idx) = w.keys.iter().position(|k| k == key) else {
             continue;
         };
         let st = streams::get_stream_in(l, db, key).ok().flatten();
-        let reply = streams::serve_blocked(
-            st,
-            key,
-            ids,
-            idx,
-            *count,
-            group.as_ref(),
-            w.resp3,
-            now,
-            || w.claim(SERVED),
-        );
+        let reply = streams::serve_blocked(st, key, &w.op, idx, w.resp3, now, || w.claim(SERVED));
         let Some(reply) = reply else {
             continue;
         };

@@ -671,7 +671,7 @@ fn xread_generic(ctx: &mut Ctx, xreadgroup: bool) -> CmdResult {
                 if gt != StreamId::MAX {
                     history = true;
                     true
-                } else if st.len() > 0 {
+                } else if !st.is_empty() {
                     let last = st
                         .groups
                         .get(&gr.group[..])
@@ -686,7 +686,7 @@ fn xread_generic(ctx: &mut Ctx, xreadgroup: bool) -> CmdResult {
                     false
                 }
             }
-            None => st.len() > 0 && st.last_valid_id() > gt,
+            None => !st.is_empty() && st.last_valid_id() > gt,
         };
         if !serve {
             continue;
@@ -759,22 +759,24 @@ fn xreadgroup(ctx: &mut Ctx) -> CmdResult {
     xread_generic(ctx, true)
 }
 
-/// Serves a client blocked by XREAD/XREADGROUP on `key` (index `idx` of its keys), whose
-/// stream is `st` (`None` when the key is missing or holds another type). Returns the reply
-/// when the client can be served now (data, or the error that unblocks it), `None` when it must
-/// keep waiting. `claim` is called once the waiter is definitely served, before any change to
-/// the stream; if it returns false (the waiter timed out meanwhile) nothing is changed.
+/// Serves a client blocked by XREAD/XREADGROUP (`op`) on `key`, the `idx`-th of its keys,
+/// whose stream is `st` (`None` when the key is missing or holds another type). Returns the
+/// reply when the client can be served now (data, or the error that unblocks it), `None` when
+/// it must keep waiting. `claim` is called once the waiter is definitely served, before any
+/// change to the stream; if it returns false (the waiter timed out meanwhile) nothing changes.
 pub fn serve_blocked(
     st: Option<&mut Stream>,
     key: &[u8],
-    ids: &[StreamId],
+    op: &BlockOp,
     idx: usize,
-    count: usize,
-    group: Option<&GroupRead>,
     resp3: bool,
     now: u64,
     claim: impl FnOnce() -> bool,
 ) -> Option<Vec<u8>> {
+    let BlockOp::XRead { ids, count, group } = op else {
+        return None;
+    };
+    let (count, group) = (*count, group.as_ref());
     let mut buf = bytes::BytesMut::new();
     let Some(st) = st else {
         // A plain XREAD keeps waiting for the key to come back; a group reader is told.
@@ -1501,7 +1503,7 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
     let Some(st) = get_stream(&mut ctx.ks, arg(argv, 1))? else {
         return Err(CmdError::NoSuchKey);
     };
-    if st.len() > 0 {
+    if !st.is_empty() {
         if id < st.last_valid_id() {
             return Err(CmdError::err(
                 "The ID specified in XSETID is smaller than the target stream top item",
