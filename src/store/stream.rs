@@ -242,7 +242,11 @@ fn lp_str_size(s: &[u8]) -> usize {
 // ---------------------------------------------------------------------------------------------
 // Packed entry bytes
 
-fn put_varint(buf: &mut Vec<u8>, mut v: usize) {
+fn put_varint(buf: &mut Vec<u8>, v: usize) {
+    put_varint64(buf, v as u64);
+}
+
+fn put_varint64(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         buf.push((v as u8) | 0x80);
         v >>= 7;
@@ -250,18 +254,24 @@ fn put_varint(buf: &mut Vec<u8>, mut v: usize) {
     buf.push(v as u8);
 }
 
-fn get_varint(buf: &[u8], pos: &mut usize) -> usize {
-    let mut v = 0usize;
+fn get_varint64(buf: &[u8], pos: &mut usize) -> u64 {
+    let mut v = 0u64;
     let mut shift = 0;
     while let Some(&b) = buf.get(*pos) {
         *pos += 1;
-        v |= ((b & 0x7f) as usize) << shift;
+        if shift < 64 {
+            v |= ((b & 0x7f) as u64) << shift;
+        }
         if b & 0x80 == 0 {
             break;
         }
         shift += 7;
     }
     v
+}
+
+fn get_varint(buf: &[u8], pos: &mut usize) -> usize {
+    get_varint64(buf, pos) as usize
 }
 
 fn get_slice<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
@@ -272,10 +282,10 @@ fn get_slice<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
     s
 }
 
-/// One entry's index record inside a node.
+/// One entry's index record inside a node (8 bytes). The entry's bytes at `off` start with its
+/// ID (varints: milliseconds after the node's master ID, then the sequence number).
 #[derive(Debug, Clone)]
 struct Slot {
-    id: StreamId,
     /// Offset of the entry's bytes in `Node::data`.
     off: u32,
     deleted: bool,
@@ -286,6 +296,7 @@ struct Slot {
 /// A block of entries (Redis's listpack node).
 #[derive(Debug, Clone)]
 pub struct Node {
+    master: StreamId,
     master_fields: Vec<Bytes>,
     slots: Vec<Slot>,
     data: Vec<u8>,
@@ -301,7 +312,19 @@ impl Node {
     }
 
     fn last_id(&self) -> Option<StreamId> {
-        self.slots.last().map(|s| s.id)
+        self.slots.last().map(|s| self.id_of(s))
+    }
+
+    /// The ID of `slot`, and the position of its field data.
+    fn decode_id(&self, slot: &Slot) -> (StreamId, usize) {
+        let mut pos = slot.off as usize;
+        let ms = get_varint64(&self.data, &mut pos);
+        let seq = get_varint64(&self.data, &mut pos);
+        (StreamId::new(self.master.ms.wrapping_add(ms), seq), pos)
+    }
+
+    fn id_of(&self, slot: &Slot) -> StreamId {
+        self.decode_id(slot).0
     }
 }
 
@@ -310,11 +333,26 @@ impl Node {
 pub struct EntryRef<'a> {
     node: &'a Node,
     slot: &'a Slot,
+    id: StreamId,
+    /// Where the entry's fields start in the node's data.
+    pos: usize,
+}
+
+impl<'a> EntryRef<'a> {
+    fn new(node: &'a Node, slot: &'a Slot) -> EntryRef<'a> {
+        let (id, pos) = node.decode_id(slot);
+        EntryRef {
+            node,
+            slot,
+            id,
+            pos,
+        }
+    }
 }
 
 impl<'a> EntryRef<'a> {
     pub fn id(&self) -> StreamId {
-        self.slot.id
+        self.id
     }
 
     /// Number of field-value pairs.
@@ -322,7 +360,7 @@ impl<'a> EntryRef<'a> {
         if self.slot.same_fields {
             self.node.master_fields.len()
         } else {
-            let mut pos = self.slot.off as usize;
+            let mut pos = self.pos;
             get_varint(&self.node.data, &mut pos)
         }
     }
@@ -335,7 +373,7 @@ impl<'a> EntryRef<'a> {
     pub fn pairs(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let node = self.node;
         let same = self.slot.same_fields;
-        let mut pos = self.slot.off as usize;
+        let mut pos = self.pos;
         let n = if same {
             node.master_fields.len()
         } else {
@@ -520,6 +558,12 @@ impl Stream {
             }
         };
         if need_new {
+            // The node being closed will not grow again: give back its spare capacity, as
+            // Redis's `lpShrinkToFit` does.
+            if let Some((_, last)) = self.nodes.iter_mut().next_back() {
+                last.data.shrink_to_fit();
+                last.slots.shrink_to_fit();
+            }
             let master_fields: Vec<Bytes> = pairs
                 .iter()
                 .step_by(2)
@@ -531,6 +575,7 @@ impl Stream {
             self.nodes.insert(
                 id,
                 Node {
+                    master: id,
                     master_fields,
                     slots: Vec::new(),
                     data: Vec::new(),
@@ -554,6 +599,8 @@ impl Stream {
             + lp_int_size(id.ms.wrapping_sub(master.ms) as i64)
             + lp_int_size(id.seq.wrapping_sub(master.seq) as i64);
         let off = node.data.len() as u32;
+        put_varint64(&mut node.data, id.ms.wrapping_sub(master.ms));
+        put_varint64(&mut node.data, id.seq);
         if !same {
             lp += lp_int_size(nf as i64);
             put_varint(&mut node.data, nf);
@@ -570,7 +617,6 @@ impl Stream {
         lp += lp_int_size(lp_count as i64);
         node.lp_body += lp;
         node.slots.push(Slot {
-            id,
             off,
             deleted: false,
             same_fields: same,
@@ -602,24 +648,26 @@ impl Stream {
                 .nodes
                 .range((Bound::Excluded(start), Bound::Included(end)));
             for (_, node) in first.into_iter().chain(rest) {
-                let from = node.slots.partition_point(|s| s.id < start);
+                let from = node.slots.partition_point(|s| node.id_of(s) < start);
                 for slot in &node.slots[from..] {
-                    if slot.id > end {
+                    let e = EntryRef::new(node, slot);
+                    if e.id > end {
                         return;
                     }
-                    if !slot.deleted && !f(EntryRef { node, slot }) {
+                    if !slot.deleted && !f(e) {
                         return;
                     }
                 }
             }
         } else {
             for (_, node) in self.nodes.range(..=end).rev() {
-                let to = node.slots.partition_point(|s| s.id <= end);
+                let to = node.slots.partition_point(|s| node.id_of(s) <= end);
                 for slot in node.slots[..to].iter().rev() {
-                    if slot.id < start {
+                    let e = EntryRef::new(node, slot);
+                    if e.id < start {
                         return;
                     }
-                    if !slot.deleted && !f(EntryRef { node, slot }) {
+                    if !slot.deleted && !f(e) {
                         return;
                     }
                 }
@@ -630,9 +678,12 @@ impl Stream {
     /// The live entry with ID `id`.
     pub fn get(&self, id: StreamId) -> Option<EntryRef<'_>> {
         let (_, node) = self.nodes.range(..=id).next_back()?;
-        let i = node.slots.binary_search_by(|s| s.id.cmp(&id)).ok()?;
+        let i = node
+            .slots
+            .binary_search_by(|s| node.id_of(s).cmp(&id))
+            .ok()?;
         let slot = &node.slots[i];
-        (!slot.deleted).then_some(EntryRef { node, slot })
+        (!slot.deleted).then(|| EntryRef::new(node, slot))
     }
 
     pub fn contains(&self, id: StreamId) -> bool {
@@ -660,7 +711,7 @@ impl Stream {
         let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() else {
             return false;
         };
-        let Ok(i) = node.slots.binary_search_by(|s| s.id.cmp(&id)) else {
+        let Ok(i) = node.slots.binary_search_by(|s| node.id_of(s).cmp(&id)) else {
             return false;
         };
         if node.slots[i].deleted {
@@ -721,10 +772,16 @@ impl Stream {
                 break;
             }
             let mut from_node = 0;
+            let master = node.master;
             for slot in node.slots.iter_mut() {
                 let stop = match how {
                     Trim::MaxLen(max) => self.length <= max,
-                    Trim::MinId(min) => slot.id >= min,
+                    Trim::MinId(min) => {
+                        let mut pos = slot.off as usize;
+                        let ms = get_varint64(&node.data, &mut pos);
+                        let seq = get_varint64(&node.data, &mut pos);
+                        StreamId::new(master.ms.wrapping_add(ms), seq) >= min
+                    }
                     Trim::None => true,
                 };
                 if stop {
