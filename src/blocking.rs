@@ -30,6 +30,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use crate::commands::lists::{self, End};
+use crate::commands::streams;
 use crate::protocol::Out;
 use crate::server::Server;
 use crate::store::Value;
@@ -48,6 +49,20 @@ pub enum BlockOp {
     Move { dst: Bytes, from: End, to: End },
     /// BLMPOP: pop up to `count`, reply `[key, [elements]]`.
     MPop { end: End, count: usize },
+    /// XREAD/XREADGROUP BLOCK: `ids[i]` is the ID the entries of `keys[i]` must exceed (for a
+    /// group read, the group's last-delivered ID is used instead, read at serving time).
+    XRead {
+        ids: Vec<crate::store::stream::StreamId>,
+        count: usize,
+        group: Option<streams::GroupRead>,
+    },
+}
+
+impl BlockOp {
+    /// Whether this waiter reads a stream (served by [`serve_stream_waiters`]).
+    pub fn is_stream(&self) -> bool {
+        matches!(self, BlockOp::XRead { .. })
+    }
 }
 
 /// One blocked client.
@@ -199,16 +214,26 @@ pub fn serve_ready(srv: &Server, ready: Vec<(usize, Bytes)>) {
 /// key, `Some(Some(dst))` when a move made `dst` ready, `Some(None)` otherwise.
 fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     let now = crate::util::now_ms();
-    // Find the first live waiter (dropping claimed ones) and what else it needs locked.
+    // Find the first live list waiter (dropping claimed ones; stream readers are served here,
+    // all at once) and what else it needs locked.
     let (front, dst) = {
         let mut l = srv.ks.lock(db, [key], now);
         let shard = l.shard_in(db, key)?;
         let q = shard.waiters.get_mut(&key[..])?;
-        while q.front().is_some_and(|w| !w.is_waiting()) {
-            q.pop_front();
+        q.retain(|w| w.is_waiting());
+        if q.iter().any(|w| w.op.is_stream()) {
+            serve_stream_waiters(srv, &mut l, db, key);
         }
-        let Some(w) = q.front().cloned() else {
-            shard.waiters.remove(&key[..]);
+        let shard = l.shard_in(db, key)?;
+        let q = shard.waiters.get_mut(&key[..])?;
+        let Some(w) = q
+            .iter()
+            .find(|w| w.is_waiting() && !w.op.is_stream())
+            .cloned()
+        else {
+            if q.is_empty() {
+                shard.waiters.remove(&key[..]);
+            }
             return None;
         };
         let dst = match &w.op {
@@ -226,7 +251,8 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     {
         let shard = l.shard_in(db, key)?;
         let q = shard.waiters.get_mut(&key[..])?;
-        if !q.front().is_some_and(|w| Arc::ptr_eq(w, &front)) {
+        let first_list = q.iter().find(|w| w.is_waiting() && !w.op.is_stream());
+        if !first_list.is_some_and(|w| Arc::ptr_eq(w, &front)) {
             return Some(None);
         }
     }
@@ -243,7 +269,7 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     }
     if let Some(shard) = l.shard_in(db, key) {
         if let Some(q) = shard.waiters.get_mut(&key[..]) {
-            q.pop_front();
+            q.retain(|w| !Arc::ptr_eq(w, &front));
         }
     }
     if let BlockOp::Move { dst, .. } = &front.op {
@@ -283,6 +309,7 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
                 out.array(0);
             }
         }
+        BlockOp::XRead { .. } => return Some(None),
         BlockOp::Move { dst, from, to } => {
             let moved = lists::move_element(&mut l, db, key, dst, *from, *to)
                 .ok()
@@ -307,6 +334,48 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     drop(l);
     front.send(buf.to_vec());
     Some(made_ready)
+}
+
+/// Serves every stream reader blocked on `key` that can be served now, in FIFO order (Redis's
+/// `serveClientsBlockedOnStreamKey`): an XREAD reader when the stream has an entry past its ID,
+/// an XREADGROUP reader when its group has undelivered entries, or with an error when its group
+/// or the stream itself is gone. The caller holds `key`'s shard lock.
+fn serve_stream_waiters(srv: &Server, l: &mut crate::store::Locked, db: usize, key: &Bytes) {
+    let waiters: Vec<Arc<Waiter>> = match l.shard_in(db, key) {
+        Some(shard) => match shard.waiters.get(&key[..]) {
+            Some(q) => q
+                .iter()
+                .filter(|w| w.is_waiting() && w.op.is_stream())
+                .cloned()
+                .collect(),
+            None => return,
+        },
+        None => return,
+    };
+    let now = l.now;
+    for w in waiters {
+        let BlockOp::XRead { group, .. } = &w.op else {
+            continue;
+        };
+        let Some(idx) = w.keys.iter().position(|k| k == key) else {
+            continue;
+        };
+        let st = streams::get_stream_in(l, db, key).ok().flatten();
+        let reply = streams::serve_blocked(st, key, &w.op, idx, w.resp3, now, || w.claim(SERVED));
+        let Some(reply) = reply else {
+            continue;
+        };
+        if let Some(q) = l
+            .shard_in(db, key)
+            .and_then(|s| s.waiters.get_mut(&key[..]))
+        {
+            q.retain(|x| !Arc::ptr_eq(x, &w));
+        }
+        if group.is_some() {
+            srv.stats.dirty.fetch_add(1, Ordering::Relaxed);
+        }
+        w.send(reply);
+    }
 }
 
 /// Parses a blocking timeout in seconds into an absolute deadline in Unix ms (0 = none), exactly

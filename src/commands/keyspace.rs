@@ -119,6 +119,7 @@ fn del(ctx: &mut Ctx) -> CmdResult {
     for k in &ctx.argv[1..] {
         if ctx.ks.del(k) {
             n += 1;
+            ctx.signal_ready(k);
         }
     }
     ctx.dirty += n as u64;

@@ -20,6 +20,7 @@ pub mod connection;
 pub mod keyspace;
 pub mod lists;
 pub mod server;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 
@@ -497,6 +498,7 @@ const GROUPS: &[&[CommandDef]] = &[
     lists::COMMANDS,
     server::COMMANDS,
     transactions::COMMANDS,
+    streams::COMMANDS,
 ];
 
 impl Table {
@@ -647,6 +649,13 @@ impl<'a> Ctx<'a> {
     /// Records that a push made `key` (in the selected db) usable for blocked clients, if any
     /// wait on it; they are served after the command.
     pub fn signal_list_push(&mut self, key: &[u8]) {
+        self.signal_ready(key);
+    }
+
+    /// Records that `key` (in the selected db) changed in a way blocked clients may care about
+    /// (a push, an XADD, a deleted key or consumer group), if any wait on it; they are served
+    /// after the command, each by the rule of its own blocking operation.
+    pub fn signal_ready(&mut self, key: &[u8]) {
         let db = self.ks.db;
         self.signal_ready_in(db, key);
     }

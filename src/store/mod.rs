@@ -27,6 +27,7 @@
 //! (every such key is returned at least once) with a plain integer cursor.
 
 pub mod list;
+pub mod stream;
 pub mod value;
 
 use bytes::Bytes;

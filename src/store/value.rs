@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::list::List;
+use super::stream::Stream;
 
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -11,6 +12,8 @@ pub enum Value {
     Str(Bytes),
     /// A list (never empty while stored: the last pop deletes the key).
     List(List),
+    /// A stream (kept even when empty: streams are deleted only explicitly).
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -19,6 +22,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -27,6 +31,7 @@ impl Value {
         match self {
             Value::Str(b) => super::alloc_size(b.len()),
             Value::List(l) => l.allocated(),
+            Value::Stream(st) => st.allocated(),
         }
     }
 
@@ -44,6 +49,7 @@ impl Value {
                 }
             }
             Value::List(_) => "quicklist",
+            Value::Stream(_) => "stream",
         }
     }
 }
