@@ -555,7 +555,11 @@ impl Stream {
                     + n.master_fields.iter().map(|f| f.len() + 32).sum::<usize>()
             })
             .sum();
-        let groups: usize = self.groups.iter().map(|(k, g)| k.len() + 64 + g.pel.len() * 64 + g.consumers.len() * 96).sum();
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|(k, g)| k.len() + 64 + g.pel.len() * 64 + g.consumers.len() * 96)
+            .sum();
         std::mem::size_of::<Stream>() + nodes + groups
     }
 
