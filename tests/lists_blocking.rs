@@ -257,3 +257,51 @@ async fn flushall_keeps_blocked_clients_waiting() {
     assert_eq!(w.read_reply().await, b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn client_unblock_timeout_and_error() {
+    let s = TestServer::start().await;
+    let mut w = s.client().await;
+    let id = w.cmd_str(&["CLIENT", "ID"]).await;
+    let id = id.trim_start_matches(':').trim().to_string();
+    let mut c = s.client().await;
+    w.send(&[b"BLPOP", b"q", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    let info = c.cmd_str(&["INFO", "clients"]).await;
+    assert!(info.contains("blocked_clients:1\r\n"), "{info}");
+    assert_eq!(c.cmd_str(&["CLIENT", "UNBLOCK", &id]).await, ":1\r\n");
+    assert_eq!(w.read_reply().await, b"*-1\r\n");
+    wait_blocked(&s, 0).await;
+    assert_eq!(c.cmd_str(&["CLIENT", "UNBLOCK", &id]).await, ":0\r\n");
+
+    w.send(&[b"BRPOPLPUSH", b"q", b"d", b"0"]).await;
+    wait_blocked(&s, 1).await;
+    assert_eq!(
+        c.cmd_str(&["CLIENT", "UNBLOCK", &id, "ERROR"]).await,
+        ":1\r\n"
+    );
+    assert_eq!(
+        w.read_reply().await,
+        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+    wait_blocked(&s, 0).await;
+    assert_eq!(herald::blocking::registry_len(&s.srv), 0);
+    // The element pushed afterwards is not lost to the unblocked client.
+    assert_eq!(c.cmd_str(&["RPUSH", "q", "v"]).await, ":1\r\n");
+    assert_eq!(c.cmd_str(&["LLEN", "q"]).await, ":1\r\n");
+    assert_eq!(
+        c.cmd_str(&["CLIENT", "UNBLOCK", &id, "LATER"]).await,
+        "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n"
+    );
+    assert_eq!(
+        c.cmd_str(&["CLIENT", "UNBLOCK", "x"]).await,
+        "-ERR value is not an integer or out of range\r\n"
+    );
+    // RESP3 timeout form.
+    assert!(w.cmd_str(&["HELLO", "3"]).await.starts_with('%'));
+    w.send(&[b"BLMPOP", b"0", b"1", b"z", b"LEFT"]).await;
+    wait_blocked(&s, 1).await;
+    assert_eq!(c.cmd_str(&["CLIENT", "UNBLOCK", &id]).await, ":1\r\n");
+    assert_eq!(w.read_reply().await, b"_\r\n");
+    s.stop().await;
+}

@@ -646,6 +646,40 @@ fn client_no_evict(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+fn client_unblock(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argv.len() > 4 {
+        return Err(super::subcommand_syntax_error(ctx.argv));
+    }
+    let error = match ctx.argv.get(3) {
+        None => false,
+        Some(a) if a.eq_ignore_ascii_case(b"timeout") => false,
+        Some(a) if a.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            return Err(CmdError::msg(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let id = ctx.int_arg(2)?;
+    let waiter = ctx
+        .srv
+        .clients
+        .get(&(id as u64))
+        .and_then(|c| c.waiter.lock().clone());
+    // The waiter is claimed by CAS: if a hand-off or its timeout won, nothing is unblocked.
+    let unblocked = waiter.is_some_and(|w| {
+        let reply = if error {
+            b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n".to_vec()
+        } else {
+            crate::blocking::Waiter::timeout_reply(w.resp3)
+        };
+        w.try_cancel(Some(reply))
+    });
+    ctx.out.int(unblocked as i64);
+    Ok(())
+}
+
 const CLIENT_FLAGS: Flags = Flags::NOSCRIPT.union(Flags::LOADING).union(Flags::STALE);
 const CLIENT_ADMIN_FLAGS: Flags = Flags::ADMIN.union(CLIENT_FLAGS);
 
@@ -721,6 +755,15 @@ const CLIENT_SUBCOMMANDS: &[CommandDef] = &[
             "3.2.0",
             "O(1)",
             "Instruct the server whether to reply to commands",
+        ),
+    cmd("unblock", -3, client_unblock)
+        .flags(CLIENT_ADMIN_FLAGS)
+        .acl(Acl::CONNECTION)
+        .doc(
+            Group::Connection,
+            "5.0.0",
+            "O(log N) where N is the number of client connections",
+            "Unblock a client blocked in a blocking command from a different connection",
         ),
     cmd("no-evict", 3, client_no_evict)
         .flags(CLIENT_ADMIN_FLAGS)

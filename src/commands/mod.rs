@@ -598,6 +598,16 @@ fn unknown_command(argv: &[Bytes]) -> CmdError {
     )))
 }
 
+/// Redis's `addReplySubcommandSyntaxError`: a subcommand called with arguments it does not take.
+pub fn subcommand_syntax_error(argv: &[Bytes]) -> CmdError {
+    let arg = |i: usize| argv.get(i).map_or(&[][..], |b| &b[..]);
+    CmdError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        truncate_lossy(arg(1), 128),
+        String::from_utf8_lossy(arg(0)).to_ascii_uppercase()
+    ))
+}
+
 /// At most `max` bytes of `b` as text (invalid UTF-8 replaced), like C's `%.*s`.
 pub fn truncate_lossy(b: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
@@ -683,6 +693,9 @@ impl<'a> Ctx<'a> {
         let (waiter, rx) =
             crate::blocking::Waiter::new(self.client.id(), self.ks.db, keys, op, self.out.resp3);
         crate::blocking::register(self.srv, &mut self.ks, &waiter);
+        // Visible to CLIENT UNBLOCK and CLIENT LIST from the moment it is registered.
+        *self.client.info.waiter.lock() = Some(waiter.clone());
+        self.client.info.blocked.store(true, Ordering::Relaxed);
         self.block = Some(Blocked {
             waiter,
             rx,

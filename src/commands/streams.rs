@@ -138,11 +138,7 @@ fn reply_help(out: &mut Out, name: &str, lines: &[&str]) {
 
 /// `addReplySubcommandSyntaxError`.
 fn sub_syntax(ctx: &Ctx) -> CmdError {
-    CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        crate::commands::truncate_lossy(arg(ctx.argv, 1), 128),
-        s(arg(ctx.argv, 0)).to_ascii_uppercase()
-    ))
+    super::subcommand_syntax_error(ctx.argv)
 }
 
 // ---------------------------------------------------------------------------------------------
