@@ -30,6 +30,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use crate::commands::lists::{self, End};
+use crate::commands::zsets;
 use crate::protocol::Out;
 use crate::server::Server;
 use crate::store::Value;
@@ -48,6 +49,23 @@ pub enum BlockOp {
     Move { dst: Bytes, from: End, to: End },
     /// BLMPOP: pop up to `count`, reply `[key, [elements]]`.
     MPop { end: End, count: usize },
+    /// BZPOPMIN/BZPOPMAX: reply `[key, member, score]`.
+    ZPop { max: bool },
+    /// BZMPOP: pop up to `count`, reply `[key, [[member, score], ...]]`.
+    ZMPop { max: bool, count: usize },
+}
+
+impl BlockOp {
+    /// Whether this waiter can be served from `v` (a list op from a non-empty list, a sorted-set
+    /// op from a sorted set); waiters of the other kind stay blocked, as in Redis.
+    fn can_use(&self, v: &Value) -> bool {
+        match self {
+            BlockOp::ZPop { .. } | BlockOp::ZMPop { .. } => {
+                matches!(v, Value::ZSet(z) if !z.is_empty())
+            }
+            _ => matches!(v, Value::List(l) if !l.is_empty()),
+        }
+    }
 }
 
 /// One blocked client.
@@ -196,9 +214,19 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
         while q.front().is_some_and(|w| !w.is_waiting()) {
             q.pop_front();
         }
-        let Some(w) = q.front().cloned() else {
+        if q.is_empty() {
             shard.waiters.remove(&key[..]);
             return None;
+        }
+        // Serve the first waiter whose kind fits the value (list pops vs. sorted-set pops).
+        let value = shard.peek(key, now).map(|e| &e.value);
+        let w = match value {
+            Some(v) => shard.waiters.get(&key[..]).and_then(|q| {
+                q.iter()
+                    .find(|w| w.is_waiting() && w.op.can_use(v))
+                    .cloned()
+            })?,
+            None => return None,
         };
         let dst = match &w.op {
             BlockOp::Move { dst, .. } => Some(dst.clone()),
@@ -215,13 +243,13 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     {
         let shard = l.shard_in(db, key)?;
         let q = shard.waiters.get_mut(&key[..])?;
-        if !q.front().is_some_and(|w| Arc::ptr_eq(w, &front)) {
+        if !q.iter().any(|w| Arc::ptr_eq(w, &front)) {
             return Some(None);
         }
     }
     // Is there something to hand over? (A key replaced by another type is not ready.)
     let available = match l.get_in(db, key) {
-        Some(e) => matches!(&e.value, Value::List(list) if !list.is_empty()),
+        Some(e) => front.op.can_use(&e.value),
         None => false,
     };
     if !available {
@@ -232,7 +260,7 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     }
     if let Some(shard) = l.shard_in(db, key) {
         if let Some(q) = shard.waiters.get_mut(&key[..]) {
-            q.pop_front();
+            q.retain(|w| !Arc::ptr_eq(w, &front));
         }
     }
     if let BlockOp::Move { dst, .. } = &front.op {
@@ -283,6 +311,16 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
             if has_waiters {
                 made_ready = Some(dst.clone());
             }
+        }
+        BlockOp::ZPop { max } => {
+            let items = zsets::pop_n(&mut l, db, key, *max, 1);
+            if let Some(item) = items.first() {
+                zsets::write_bzpop_reply(&mut out, key, item);
+            }
+        }
+        BlockOp::ZMPop { max, count } => {
+            let items = zsets::pop_n(&mut l, db, key, *max, *count);
+            zsets::write_mpop_reply(&mut out, key, &items);
         }
     }
     if matches!(lists::get_list_in(&mut l, db, key), Ok(Some(list)) if list.is_empty()) {

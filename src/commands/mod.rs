@@ -16,9 +16,12 @@
 //! for anything wrong; dispatch renders it with Redis's exact text.
 
 pub mod connection;
+pub mod hashes;
 pub mod keyspace;
 pub mod lists;
+pub mod sets;
 pub mod strings;
+pub mod tmp_testonly;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -491,6 +494,9 @@ const GROUPS: &[&[CommandDef]] = &[
     keyspace::COMMANDS,
     strings::COMMANDS,
     lists::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
 ];
 
 impl Table {

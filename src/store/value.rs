@@ -3,7 +3,10 @@
 
 use bytes::Bytes;
 
+use super::hash::Hash;
 use super::list::List;
+use super::set::Set;
+use super::zset::ZSet;
 
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -11,6 +14,12 @@ pub enum Value {
     Str(Bytes),
     /// A list (never empty while stored: the last pop deletes the key).
     List(List),
+    /// A hash (never empty while stored).
+    Hash(Hash),
+    /// A set (never empty while stored).
+    Set(Set),
+    /// A sorted set (never empty while stored).
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -19,6 +28,9 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -36,6 +48,21 @@ impl Value {
                 }
             }
             Value::List(_) => "quicklist",
+            Value::Hash(h) => {
+                if h.is_hashtable() {
+                    "hashtable"
+                } else {
+                    "listpack"
+                }
+            }
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => {
+                if z.is_skiplist() {
+                    "skiplist"
+                } else {
+                    "listpack"
+                }
+            }
         }
     }
 }
