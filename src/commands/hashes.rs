@@ -628,6 +628,18 @@ pub mod ld {
         let mut buf = Vec::with_capacity(s.len() + 1);
         buf.extend_from_slice(s);
         buf.push(0);
+        // scanf accepts a prefix such as "1e" that strtold leaves half-parsed; strtod has the
+        // same grammar as strtold, so its end pointer decides whether the whole string is one
+        // number, and scanf (which converts with strtold) supplies the value.
+        let mut end: *mut libc::c_char = std::ptr::null_mut();
+        // SAFETY: `buf` is NUL-terminated and outlives the call; `end` points into it afterwards.
+        let full = unsafe {
+            libc::strtod(buf.as_ptr() as *const libc::c_char, &mut end);
+            end.offset_from(buf.as_ptr() as *const libc::c_char) as usize == s.len()
+        };
+        if !full {
+            return None;
+        }
         let mut out: F80 = ZERO;
         let mut consumed: libc::c_int = 0;
         // SAFETY: `buf` is NUL-terminated; `%Lf` stores a long double (16 bytes on x86-64) into
@@ -817,7 +829,7 @@ pub mod ld {
                 v.pop();
             }
             let mut chunks = Vec::new();
-            while !(v.len() == 1 && v[0] == 0) && !v.is_empty() {
+            while v.iter().any(|&d| d != 0) {
                 let mut rem = 0u64;
                 for d in v.iter_mut().rev() {
                     let cur = (rem << 32) | *d as u64;
@@ -861,6 +873,7 @@ pub mod ld {
             assert!(parse(b"abc").is_none());
             assert!(parse(b" 1").is_none());
             assert!(parse(b"nan").is_none());
+            assert!(parse(b"1e").is_none());
             assert!(!is_finite(&parse(b"inf").unwrap()));
         }
     }
