@@ -309,31 +309,40 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     let resp3 = ctx.out.resp3;
     let size = h.len();
     let mut rng = rand::thread_rng();
-    let picks: Vec<usize> = if count == 0 {
-        Vec::new()
-    } else if count < 0 {
-        let n = count.unsigned_abs() as usize;
-        (0..n).map(|_| rng.gen_range(0..size)).collect()
-    } else if count as usize >= size {
-        (0..size).collect()
+    // Picks are streamed, not collected: a huge negative count must not allocate up front.
+    let n = if count < 0 {
+        count.unsigned_abs() as usize
     } else {
-        rand::seq::index::sample(&mut rng, size, count as usize).into_vec()
+        (count as usize).min(size)
     };
     if withvalues && !resp3 {
-        ctx.out.array(picks.len() * 2);
+        ctx.out.array(n.saturating_mul(2));
     } else {
-        ctx.out.array(picks.len());
+        ctx.out.array(n);
     }
-    for i in picks {
+    let emit = |out: &mut crate::protocol::Out, i: usize| {
         let Some((f, v)) = h.get_index(i) else {
-            continue;
+            return;
         };
         if withvalues && resp3 {
-            ctx.out.array(2);
+            out.array(2);
         }
-        ctx.out.bulk(f);
+        out.bulk(f);
         if withvalues {
-            ctx.out.bulk(v);
+            out.bulk(v);
+        }
+    };
+    if count < 0 {
+        for _ in 0..n {
+            emit(&mut ctx.out, rng.gen_range(0..size));
+        }
+    } else if n == size {
+        for i in 0..size {
+            emit(&mut ctx.out, i);
+        }
+    } else {
+        for i in rand::seq::index::sample(&mut rng, size, n) {
+            emit(&mut ctx.out, i);
         }
     }
     Ok(())

@@ -1205,12 +1205,27 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     let items: Vec<(Bytes, f64)> = if count == 0 {
         Vec::new()
     } else if count < 0 {
-        (0..count.unsigned_abs())
-            .filter_map(|_| {
-                let r = rng.gen_range(0..size);
-                z.range_by_rank(r, r + 1, false).pop()
-            })
-            .collect()
+        // Streamed, not collected: a huge negative count must not allocate up front.
+        let n = count.unsigned_abs() as usize;
+        let resp3 = ctx.out.resp3;
+        ctx.out.array(if withscores && !resp3 {
+            n.saturating_mul(2)
+        } else {
+            n
+        });
+        for _ in 0..n {
+            let r = rng.gen_range(0..size);
+            if let Some((m, s)) = z.range_by_rank(r, r + 1, false).pop() {
+                if withscores && resp3 {
+                    ctx.out.array(2);
+                }
+                ctx.out.bulk(&m);
+                if withscores {
+                    ctx.out.double(s);
+                }
+            }
+        }
+        return Ok(());
     } else if count as u64 >= size as u64 {
         // Redis walks the whole set from its tail in this case.
         z.range_by_rank(0, size, true)
