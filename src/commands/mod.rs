@@ -21,7 +21,7 @@ pub mod keyspace;
 pub mod lists;
 pub mod sets;
 pub mod strings;
-pub mod tmp_testonly;
+pub mod zsets;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
