@@ -30,7 +30,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use crate::commands::lists::{self, End};
-use crate::commands::streams;
+use crate::commands::{streams, zsets};
 use crate::protocol::Out;
 use crate::server::Server;
 use crate::store::Value;
@@ -56,12 +56,29 @@ pub enum BlockOp {
         count: usize,
         group: Option<streams::GroupRead>,
     },
+    /// BZPOPMIN/BZPOPMAX: reply `[key, member, score]`.
+    ZPop { max: bool },
+    /// BZMPOP: pop up to `count`, reply `[key, [[member, score], ...]]`.
+    ZMPop { max: bool, count: usize },
 }
 
 impl BlockOp {
     /// Whether this waiter reads a stream (served by [`serve_stream_waiters`]).
     pub fn is_stream(&self) -> bool {
         matches!(self, BlockOp::XRead { .. })
+    }
+
+    /// Whether this (list or sorted-set) waiter can be served from `v`: a list op from a
+    /// non-empty list, a sorted-set op from a non-empty sorted set; waiters of the other kind
+    /// stay blocked, as in Redis. Stream readers are served separately.
+    fn can_use(&self, v: &Value) -> bool {
+        match self {
+            BlockOp::ZPop { .. } | BlockOp::ZMPop { .. } => {
+                matches!(v, Value::ZSet(z) if !z.is_empty())
+            }
+            BlockOp::XRead { .. } => false,
+            _ => matches!(v, Value::List(l) if !l.is_empty()),
+        }
     }
 }
 
@@ -226,15 +243,19 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
         }
         let shard = l.shard_in(db, key)?;
         let q = shard.waiters.get_mut(&key[..])?;
-        let Some(w) = q
-            .iter()
-            .find(|w| w.is_waiting() && !w.op.is_stream())
-            .cloned()
-        else {
-            if q.is_empty() {
-                shard.waiters.remove(&key[..]);
-            }
+        if q.is_empty() {
+            shard.waiters.remove(&key[..]);
             return None;
+        }
+        // Serve the first waiter whose kind fits the value (list pops vs. sorted-set pops).
+        let value = shard.peek(key, now).map(|e| &e.value);
+        let w = match value {
+            Some(v) => shard.waiters.get(&key[..]).and_then(|q| {
+                q.iter()
+                    .find(|w| w.is_waiting() && w.op.can_use(v))
+                    .cloned()
+            })?,
+            None => return None,
         };
         let dst = match &w.op {
             BlockOp::Move { dst, .. } => Some(dst.clone()),
@@ -251,14 +272,15 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     {
         let shard = l.shard_in(db, key)?;
         let q = shard.waiters.get_mut(&key[..])?;
-        let first_list = q.iter().find(|w| w.is_waiting() && !w.op.is_stream());
-        if !first_list.is_some_and(|w| Arc::ptr_eq(w, &front)) {
+        // New waiters only join at the back, so `front` is still the first of its kind if it
+        // is still queued.
+        if !q.iter().any(|w| Arc::ptr_eq(w, &front)) {
             return Some(None);
         }
     }
     // Is there something to hand over? (A key replaced by another type is not ready.)
     let available = match l.get_in(db, key) {
-        Some(e) => matches!(&e.value, Value::List(list) if !list.is_empty()),
+        Some(e) => front.op.can_use(&e.value),
         None => false,
     };
     if !available {
@@ -321,6 +343,16 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
             if has_waiters {
                 made_ready = Some(dst.clone());
             }
+        }
+        BlockOp::ZPop { max } => {
+            let items = zsets::pop_n(&mut l, db, key, *max, 1);
+            if let Some(item) = items.first() {
+                zsets::write_bzpop_reply(&mut out, key, item);
+            }
+        }
+        BlockOp::ZMPop { max, count } => {
+            let items = zsets::pop_n(&mut l, db, key, *max, *count);
+            zsets::write_mpop_reply(&mut out, key, &items);
         }
     }
     if matches!(lists::get_list_in(&mut l, db, key), Ok(Some(list)) if list.is_empty()) {

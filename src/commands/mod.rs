@@ -17,12 +17,15 @@
 
 pub mod config;
 pub mod connection;
+pub mod hashes;
 pub mod keyspace;
 pub mod lists;
 pub mod server;
+pub mod sets;
 pub mod streams;
 pub mod strings;
 pub mod transactions;
+pub mod zsets;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -242,6 +245,9 @@ pub enum KeySpec {
     Range { first: i32, last: i32, step: i32 },
     /// A count at `numkeys_at`, then that many keys starting at `numkeys_at + 1`.
     NumKeys { numkeys_at: usize },
+    /// A destination key at 1, then a count at `numkeys_at` and that many source keys
+    /// (ZUNIONSTORE and friends; COMMAND INFO's legacy range covers the destination).
+    DestNumKeys { numkeys_at: usize },
     /// Anything else: a function returning the key positions.
     Custom(fn(&[Bytes]) -> SmallVec<[usize; 8]>),
 }
@@ -278,6 +284,12 @@ impl KeySpec {
                     }
                 }
             }
+            KeySpec::DestNumKeys { numkeys_at } => {
+                out = KeySpec::NumKeys { numkeys_at }.positions(argv);
+                if argv.len() > 1 {
+                    out.insert(0, 1);
+                }
+            }
             KeySpec::Custom(f) => out = f(argv),
         }
         out
@@ -287,6 +299,7 @@ impl KeySpec {
     pub fn legacy_range(&self) -> (i64, i64, i64) {
         match *self {
             KeySpec::Range { first, last, step } => (first as i64, last as i64, step as i64),
+            KeySpec::DestNumKeys { .. } => (1, 1, 1),
             _ => (0, 0, 0),
         }
     }
@@ -499,6 +512,9 @@ const GROUPS: &[&[CommandDef]] = &[
     server::COMMANDS,
     transactions::COMMANDS,
     streams::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
 ];
 
 impl Table {

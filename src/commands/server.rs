@@ -483,73 +483,9 @@ fn command_list(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Redis's `stringmatchlen(..., nocase=1)`: `*`, `?`, `[...]` (with `^` and ranges), `\`.
-/// Every token other than `*` matches exactly one byte, so backtracking to the last `*` is
-/// enough and the match is linear-ish, whatever the pattern.
+/// Redis's `stringmatchlen(..., nocase=1)` (the shared matcher).
 fn glob_match_nocase(p: &[u8], s: &[u8]) -> bool {
-    /// Matches the single-byte token at `p[pi..]` against `c`; returns (matched, token length).
-    fn one(p: &[u8], pi: usize, c: u8) -> (bool, usize) {
-        let lc = c.to_ascii_lowercase();
-        match p[pi] {
-            b'?' => (true, 1),
-            b'\\' if pi + 1 < p.len() => (p[pi + 1].to_ascii_lowercase() == lc, 2),
-            b'[' => {
-                let mut i = pi + 1;
-                let not = p.get(i) == Some(&b'^');
-                if not {
-                    i += 1;
-                }
-                let mut hit = false;
-                while i < p.len() && p[i] != b']' {
-                    if p[i] == b'\\' && i + 1 < p.len() {
-                        hit |= p[i + 1].to_ascii_lowercase() == lc;
-                        i += 2;
-                    } else if i + 2 < p.len() && p[i + 1] == b'-' {
-                        let (mut a, mut b) =
-                            (p[i].to_ascii_lowercase(), p[i + 2].to_ascii_lowercase());
-                        if a > b {
-                            std::mem::swap(&mut a, &mut b);
-                        }
-                        hit |= (a..=b).contains(&lc);
-                        i += 3;
-                    } else {
-                        hit |= p[i].to_ascii_lowercase() == lc;
-                        i += 1;
-                    }
-                }
-                // An unterminated class ends the pattern (Redis treats the end as the `]`).
-                let end = if i < p.len() { i + 1 } else { i };
-                (hit != not, end - pi)
-            }
-            other => (other.to_ascii_lowercase() == lc, 1),
-        }
-    }
-    let (mut pi, mut si) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            pi += 1;
-            star = Some((pi, si));
-            continue;
-        }
-        if pi < p.len() {
-            let (ok, len) = one(p, pi, s[si]);
-            if ok {
-                pi += len;
-                si += 1;
-                continue;
-            }
-        }
-        match star {
-            Some((sp, ss)) => {
-                pi = sp;
-                si = ss + 1;
-                star = Some((sp, ss + 1));
-            }
-            None => return false,
-        }
-    }
-    p[pi.min(p.len())..].iter().all(|&b| b == b'*')
+    crate::glob::matches(p, s, true)
 }
 
 /// COMMAND GETKEYS command [arg ...] / COMMAND GETKEYSANDFLAGS command [arg ...]
@@ -1555,7 +1491,10 @@ mod tests {
         assert!(glob_match_nocase(b"g?t", b"get"));
         assert!(glob_match_nocase(b"[a-h]et", b"get"));
         assert!(!glob_match_nocase(b"[^g]et", b"get"));
-        assert!(glob_match_nocase(b"*", b""));
+        assert!(
+            !glob_match_nocase(b"*", b""),
+            "as stringmatchlen: `*` needs a character"
+        );
         assert!(!glob_match_nocase(b"a*b", b"acd"));
         assert!(glob_match_nocase(b"a\\*", b"a*"));
         assert!(glob_match_nocase(

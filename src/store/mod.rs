@@ -26,9 +26,12 @@
 //! never moved from the unvisited part to the visited part, which gives Redis's guarantee
 //! (every such key is returned at least once) with a plain integer cursor.
 
+pub mod hash;
 pub mod list;
+pub mod set;
 pub mod stream;
 pub mod value;
+pub mod zset;
 
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};

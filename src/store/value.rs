@@ -3,8 +3,11 @@
 
 use bytes::Bytes;
 
+use super::hash::Hash;
 use super::list::List;
+use super::set::Set;
 use super::stream::Stream;
+use super::zset::ZSet;
 
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -14,6 +17,12 @@ pub enum Value {
     List(List),
     /// A stream (kept even when empty: streams are deleted only explicitly).
     Stream(Box<Stream>),
+    /// A hash (never empty while stored).
+    Hash(Hash),
+    /// A set (never empty while stored).
+    Set(Set),
+    /// A sorted set (never empty while stored).
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -23,6 +32,9 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "list",
             Value::Stream(_) => "stream",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -32,6 +44,16 @@ impl Value {
             Value::Str(b) => super::alloc_size(b.len()),
             Value::List(l) => l.allocated(),
             Value::Stream(st) => st.allocated(),
+            // Estimates: each entry's bytes plus its map slot (and skiplist node for zsets).
+            Value::Hash(h) => h
+                .iter()
+                .map(|(f, v)| super::alloc_size(f.len()) + super::alloc_size(v.len()) + 48)
+                .sum(),
+            Value::Set(s) => s.members().map(|m| super::alloc_size(m.len()) + 40).sum(),
+            Value::ZSet(z) => (0..z.dict_len())
+                .filter_map(|i| z.dict_index(i))
+                .map(|(m, _)| super::alloc_size(m.len()) + 96)
+                .sum(),
         }
     }
 
@@ -50,6 +72,21 @@ impl Value {
             }
             Value::List(_) => "quicklist",
             Value::Stream(_) => "stream",
+            Value::Hash(h) => {
+                if h.is_hashtable() {
+                    "hashtable"
+                } else {
+                    "listpack"
+                }
+            }
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => {
+                if z.is_skiplist() {
+                    "skiplist"
+                } else {
+                    "listpack"
+                }
+            }
         }
     }
 }
