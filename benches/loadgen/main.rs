@@ -59,6 +59,7 @@ enum Launch {
 enum Workload {
     Rb,
     Queue,
+    Multi,
     Fanout,
     Stream,
     Memory,
@@ -76,7 +77,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "rb,queue,fanout,stream,memory"
+        default_value = "rb,queue,multi,fanout,stream,memory"
     )]
     only: Vec<Workload>,
     /// Servers to run (comma-separated: herald, redis).
@@ -99,7 +100,7 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', default_value = "1,16")]
     rb_pipelines: Vec<usize>,
     /// redis-benchmark tests (-t), by name; default all of PING SET GET INCR LPUSH RPUSH LPOP
-    /// RPOP LRANGE_100 LRANGE_600 XADD.
+    /// RPOP LRANGE_100 LRANGE_600 HSET SADD SPOP ZADD ZPOPMIN XADD.
     #[arg(long, value_delimiter = ',')]
     rb_tests: Vec<String>,
     /// Requests (-n) per redis-benchmark run at -P 1 (x10 at -P 16; /2 and /5 for LRANGE_100
@@ -223,6 +224,7 @@ pub struct Row {
 enum Kind {
     Rb(&'static RbTest, usize, u64),
     Queue(Params),
+    Multi(Params),
     Fanout(Params),
     Stream(Params),
 }
@@ -313,6 +315,13 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
             Kind::Queue(base.clone()),
         ));
     }
+    if a.only.contains(&Workload::Multi) {
+        specs.push((
+            "transactions",
+            format!("MULTI + 5 writes + EXEC x{}", a.producers),
+            Kind::Multi(base.clone()),
+        ));
+    }
     if a.only.contains(&Workload::Fanout) {
         for &size in &a.fanout_sizes {
             for &k in &a.fanout_subs {
@@ -374,6 +383,10 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
                     Kind::Queue(p) => {
                         describe(&mut row, pair, srv, format!("queue producers={} consumers={} pipeline={} payload={} backlog={} duration={:?}", p.producers, p.consumers, p.pipeline, p.payload, p.backlog, p.duration));
                         rt.block_on(bounded(p.duration, workloads::queue(srv.addr, p)))
+                    }
+                    Kind::Multi(p) => {
+                        describe(&mut row, pair, srv, format!("multi clients={} (MULTI; SET; INCR; LPUSH; HSET; ZADD; EXEC pipelined) payload={} duration={:?}", p.producers, p.payload, p.duration));
+                        rt.block_on(bounded(p.duration, workloads::multi_exec(srv.addr, p)))
                     }
                     Kind::Fanout(p) => {
                         describe(&mut row, pair, srv, format!("fanout subscribers={} publisher pipeline={} payload={} backlog/subscriber={} duration={:?}", p.producers, p.pipeline, p.payload, p.backlog, p.duration));

@@ -284,6 +284,56 @@ async fn queue_inner(addr: SocketAddr, p: &Params) -> WResult<Sample> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// transactions: MULTI + 5 commands + EXEC
+
+/// `producers` clients each run `MULTI; SET; INCR; LPUSH; HSET; ZADD; EXEC` back to back
+/// (pipelined as one batch per transaction); transactions/s and the latency of a whole batch.
+pub async fn multi_exec(addr: SocketAddr, p: &Params) -> Outcome {
+    outcome(multi_exec_inner(addr, p).await)
+}
+
+async fn multi_exec_inner(addr: SocketAddr, p: &Params) -> WResult<Sample> {
+    let start = Instant::now();
+    let deadline = start + p.duration;
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..p.producers.max(1) {
+        let done = done.clone();
+        let payload = vec![b'x'; p.payload.max(1)];
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::connect(addr).await.map_err(fail)?;
+            let mut h = histogram();
+            let key = format!("herald-bench:tx:{i}").into_bytes();
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                c.queue(&[b"MULTI"]);
+                c.queue(&[b"SET", &key, &payload]);
+                c.queue(&[b"INCR", b"herald-bench:tx:counter"]);
+                c.queue(&[b"LPUSH", b"herald-bench:tx:list", &payload]);
+                c.queue(&[b"HSET", b"herald-bench:tx:hash", &key, &payload]);
+                c.queue(&[b"ZADD", b"herald-bench:tx:zset", b"1", &key]);
+                c.queue(&[b"EXEC"]);
+                c.flush().await.map_err(fail)?;
+                for _ in 0..7 {
+                    check(&c.read().await.map_err(fail)?)?;
+                }
+                let _ = h.record((t0.elapsed().as_micros() as u64).max(1));
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(h)
+        }));
+    }
+    let h = join_all(tasks).await?;
+    let mut s = Sample {
+        ops: done.load(Ordering::Relaxed),
+        secs: start.elapsed().as_secs_f64(),
+        ..Sample::default()
+    };
+    s.latencies(&h);
+    Ok(s)
+}
+
+// ---------------------------------------------------------------------------------------------
 // fan-out: 1 publisher, K subscribers
 
 /// One publisher PUBLISHes timestamped messages to K subscribers of one channel; delivered
@@ -550,6 +600,50 @@ pub async fn memory(addr: SocketAddr, pid: u32, m: &MemParams) -> Vec<(&'static 
     .await;
     out.push(("stream entry (3 fields)", r));
 
+    let r = mem_phase(&mut c, pid, &mut before, m.list_elements, |c, i, n| {
+        let items: Vec<(Vec<u8>, Vec<u8>)> = (i..i + n)
+            .map(|k| {
+                (
+                    format!("f{k:015}").into_bytes(),
+                    format!("{k:016}").into_bytes(),
+                )
+            })
+            .collect();
+        let mut args: Vec<&[u8]> = vec![b"HSET", b"herald-bench:memhash"];
+        for (f, v) in &items {
+            args.push(f);
+            args.push(v);
+        }
+        c.queue(&args);
+    })
+    .await;
+    out.push(("hash field (16 B + 16 B)", r));
+
+    let r = mem_phase(&mut c, pid, &mut before, m.list_elements, |c, i, n| {
+        let items: Vec<Vec<u8>> = (i..i + n)
+            .map(|k| format!("m{k:015}").into_bytes())
+            .collect();
+        let mut args: Vec<&[u8]> = vec![b"SADD", b"herald-bench:memset"];
+        args.extend(items.iter().map(|e| &e[..]));
+        c.queue(&args);
+    })
+    .await;
+    out.push(("set member (16 B)", r));
+
+    let r = mem_phase(&mut c, pid, &mut before, m.list_elements, |c, i, n| {
+        let items: Vec<(Vec<u8>, Vec<u8>)> = (i..i + n)
+            .map(|k| (k.to_string().into_bytes(), format!("m{k:015}").into_bytes()))
+            .collect();
+        let mut args: Vec<&[u8]> = vec![b"ZADD", b"herald-bench:memzset"];
+        for (sc, m) in &items {
+            args.push(sc);
+            args.push(m);
+        }
+        c.queue(&args);
+    })
+    .await;
+    out.push(("zset member (16 B)", r));
+
     let mut idle = Vec::with_capacity(m.idle_conns);
     let mut err = None;
     for _ in 0..m.idle_conns {
@@ -745,6 +839,36 @@ pub const RB_TESTS: &[RbTest] = &[
             &["LPUSH", "herald-bench:probel", "1"],
             &["LRANGE", "herald-bench:probel", "0", "599"],
         ],
+        custom: None,
+    },
+    RbTest {
+        test: "hset",
+        csv_name: "HSET",
+        probes: &[&["HSET", "herald-bench:probeh", "f", "v"]],
+        custom: None,
+    },
+    RbTest {
+        test: "sadd",
+        csv_name: "SADD",
+        probes: &[&["SADD", "herald-bench:probeset", "m"]],
+        custom: None,
+    },
+    RbTest {
+        test: "spop",
+        csv_name: "SPOP",
+        probes: &[&["SPOP", "herald-bench:probeset"]],
+        custom: None,
+    },
+    RbTest {
+        test: "zadd",
+        csv_name: "ZADD",
+        probes: &[&["ZADD", "herald-bench:probez", "1", "m"]],
+        custom: None,
+    },
+    RbTest {
+        test: "zpopmin",
+        csv_name: "ZPOPMIN",
+        probes: &[&["ZPOPMIN", "herald-bench:probez"]],
         custom: None,
     },
     RbTest {
