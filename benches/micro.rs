@@ -1,9 +1,7 @@
 //! criterion microbenchmarks of the request hot path: request decoding (single small commands,
-//! a pipeline of 16, a 1 MB bulk arriving in 4 KB reads), reply encoding (RESP2 and RESP3), and
-//! command lookup. Run with `cargo bench --bench micro`.
-//!
-//! Glob matching is not benchmarked yet: `src/glob.rs` is not in this tree; add a
-//! `glob_match` group here when it lands.
+//! a pipeline of 16, a 1 MB bulk arriving in 4 KB reads), reply encoding (RESP2 and RESP3),
+//! command lookup, and glob matching (KEYS/SCAN MATCH, pub/sub patterns). Run with
+//! `cargo bench --bench micro`.
 
 use bytes::BytesMut;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -149,5 +147,34 @@ fn lookup(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decoding, encoding, lookup);
+fn glob(c: &mut Criterion) {
+    let mut g = c.benchmark_group("glob");
+    let key = b"user:12345:session:abcdef";
+    let cases: [(&str, &[u8], &[u8]); 4] = [
+        ("prefix_star", b"user:*", key),
+        ("class_and_qmark", b"user:[0-9]????:session:*", key),
+        ("nocase_channel", b"NEWS.*.SPORTS", b"news.europe.sports"),
+        // The pathological shape stringmatchlen's skip rule keeps linear.
+        (
+            "many_stars_miss",
+            b"*a*a*a*a*a*a*a*a*b",
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ),
+    ];
+    for (name, pat, text) in cases {
+        let nocase = name.starts_with("nocase");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(herald::glob::matches(
+                    black_box(pat),
+                    black_box(text),
+                    nocase,
+                ))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, decoding, encoding, lookup, glob);
 criterion_main!(benches);
