@@ -335,6 +335,9 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Id of the last command run.
     pub last_cmd: usize,
+    /// Unix ms when the last command started (its cached "now"; saves a clock read per
+    /// command when publishing `idle` for CLIENT LIST).
+    pub last_cmd_ms: u64,
     /// Arguments of the current command to hide from MONITOR (bit i = argv[i]), set by the
     /// handlers that take secrets (AUTH, HELLO AUTH), as Redis's `redactClientCommandArgument`.
     pub redacted: u64,
@@ -354,6 +357,7 @@ impl Client {
             skip_next: false,
             close_after_reply: false,
             last_cmd: usize::MAX,
+            last_cmd_ms: crate::util::now_ms(),
             redacted: 0,
         }
     }
@@ -389,7 +393,7 @@ impl Client {
             .store(if self.resp3 { 3 } else { 2 }, Ordering::Relaxed);
         i.last_cmd.store(self.last_cmd, Ordering::Relaxed);
         i.last_interaction_ms
-            .store(crate::util::now_ms(), Ordering::Relaxed);
+            .store(self.last_cmd_ms, Ordering::Relaxed);
         i.reply_off
             .store(self.reply_mode == ReplyMode::Off, Ordering::Relaxed);
     }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -203,6 +203,9 @@ pub struct Server {
     pub started_ms: u64,
     /// Mirrors `requirepass` being non-empty, read on every command.
     pub auth_on: AtomicBool,
+    /// Mirrors `slowlog-log-slower-than` / `slowlog-max-len`, read after every command.
+    pub slowlog_slower_than: AtomicI64,
+    pub slowlog_max_len: AtomicUsize,
     shutdown_tx: watch::Sender<bool>,
     /// Addresses actually bound (port 0 resolved).
     pub bound: RwLock<Vec<SocketAddr>>,
@@ -211,12 +214,8 @@ pub struct Server {
 impl Server {
     pub fn new(settings: Settings) -> Arc<Server> {
         let databases = settings.databases;
-        let auth_on = settings
-            .requirepass
-            .as_deref()
-            .is_some_and(|p| !p.is_empty());
         let (shutdown_tx, _) = watch::channel(false);
-        Arc::new(Server {
+        let srv = Arc::new(Server {
             config: Config::new(settings),
             ks: Keyspace::new(databases),
             world: RwLock::new(()),
@@ -227,10 +226,26 @@ impl Server {
             stats: Stats::default(),
             slowlog: crate::slowlog::SlowLog::default(),
             started_ms: crate::util::now_ms(),
-            auth_on: AtomicBool::new(auth_on),
+            auth_on: AtomicBool::new(false),
+            slowlog_slower_than: AtomicI64::new(0),
+            slowlog_max_len: AtomicUsize::new(0),
             shutdown_tx,
             bound: RwLock::new(Vec::new()),
-        })
+        });
+        srv.refresh_hot_config();
+        srv
+    }
+
+    /// Copies the settings read on every command into atomics (at start and after CONFIG SET),
+    /// so the hot path never takes the configuration lock.
+    pub fn refresh_hot_config(&self) {
+        let s = self.config.read();
+        let auth_on = s.requirepass.as_deref().is_some_and(|p| !p.is_empty());
+        self.auth_on.store(auth_on, Ordering::Relaxed);
+        self.slowlog_slower_than
+            .store(s.slowlog_log_slower_than, Ordering::Relaxed);
+        self.slowlog_max_len
+            .store(s.slowlog_max_len, Ordering::Relaxed);
     }
 
     #[inline]

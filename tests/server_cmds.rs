@@ -322,6 +322,7 @@ async fn slowlog_records_bounded_argv_peer_and_name() {
 
     // slowlog-max-len bounds the log.
     srv.srv.config.write().slowlog_max_len = 2;
+    srv.srv.refresh_hot_config();
     for _ in 0..5 {
         c.cmd(&["PING"]).await;
     }
@@ -336,6 +337,7 @@ async fn slowlog_disabled_or_threshold_not_reached_records_nothing() {
     c.cmd(&["SET", "a", "b"]).await;
     assert_eq!(c.cmd_str(&["SLOWLOG", "LEN"]).await, ":0\r\n");
     srv.srv.config.write().slowlog_log_slower_than = 60_000_000;
+    srv.srv.refresh_hot_config();
     c.cmd(&["SET", "a", "b"]).await;
     assert_eq!(c.cmd_str(&["SLOWLOG", "GET"]).await, "*0\r\n");
     srv.stop().await;

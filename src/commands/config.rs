@@ -134,11 +134,10 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     let old_level = live.loglevel.clone();
     let old_dir = live.dir.clone();
     *live = next;
-    let auth_on = live.requirepass.as_deref().is_some_and(|p| !p.is_empty());
     let (level, dir) = (live.loglevel.clone(), live.dir.clone());
     drop(live);
 
-    ctx.srv.auth_on.store(auth_on, Ordering::Relaxed);
+    ctx.srv.refresh_hot_config();
     if level != old_level {
         crate::config::apply_loglevel(&level);
     }

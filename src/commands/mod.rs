@@ -939,10 +939,8 @@ pub fn run(
     }
     srv.stats.commands.fetch_add(1, Ordering::Relaxed);
     if !def.flags.has(Flags::SKIP_SLOWLOG) {
-        let (slower_than, max_len) = {
-            let s = srv.config.read();
-            (s.slowlog_log_slower_than, s.slowlog_max_len)
-        };
+        let slower_than = srv.slowlog_slower_than.load(Ordering::Relaxed);
+        let max_len = srv.slowlog_max_len.load(Ordering::Relaxed);
         srv.slowlog.record(slower_than, max_len, usec, &argv, || {
             let name = client.info.name.lock().clone().unwrap_or_default();
             (client.info.addr.to_string(), name)
@@ -952,6 +950,7 @@ pub fn run(
         srv.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
     }
     client.last_cmd = cmd.id;
+    client.last_cmd_ms = now;
     crate::client::feed_monitors(srv, client, def.flags, &argv);
     if let Some(b) = block {
         return Flow::Block(b);
