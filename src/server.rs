@@ -195,6 +195,8 @@ pub struct Server {
     pub world: RwLock<()>,
     pub clients: DashMap<u64, Arc<ClientInfo>>,
     pub monitors: crate::client::Monitors,
+    /// Channel and pattern subscriptions (see `pubsub.rs`).
+    pub pubsub: crate::pubsub::PubSub,
     pub connected: AtomicUsize,
     next_client_id: AtomicU64,
     pub stats: Stats,
@@ -216,12 +218,17 @@ impl Server {
             .as_deref()
             .is_some_and(|p| !p.is_empty());
         let (shutdown_tx, _) = watch::channel(false);
+        let pubsub = crate::pubsub::PubSub::default();
+        pubsub
+            .notify_flags
+            .store(settings.notify_keyspace_events, Ordering::Relaxed);
         Arc::new(Server {
             config: Config::new(settings),
             ks: Keyspace::new(databases),
             world: RwLock::new(()),
             clients: DashMap::new(),
             monitors: Default::default(),
+            pubsub,
             connected: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
@@ -433,6 +440,7 @@ async fn cron(srv: Arc<Server>, _done: mpsc::Sender<()>) {
             srv.stats
                 .expired_keys
                 .fetch_add(deleted.len() as u64, Ordering::Relaxed);
+            crate::notify::expired(&srv, &deleted, None);
         }
     }
 }

@@ -136,9 +136,14 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     *live = next;
     let auth_on = live.requirepass.as_deref().is_some_and(|p| !p.is_empty());
     let (level, dir) = (live.loglevel.clone(), live.dir.clone());
+    let notify_flags = live.notify_keyspace_events;
     drop(live);
 
     ctx.srv.auth_on.store(auth_on, Ordering::Relaxed);
+    ctx.srv
+        .pubsub
+        .notify_flags
+        .store(notify_flags, Ordering::Relaxed);
     if level != old_level {
         crate::config::apply_loglevel(&level);
     }
