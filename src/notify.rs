@@ -100,7 +100,6 @@ pub fn expired(
             for (db, k) in keys {
                 notify(srv, NOTIFY_EXPIRED, "expired", k, *db, Some(&mut p));
             }
-            drop(p);
             buf.unsplit(reply);
         }
         _ => {

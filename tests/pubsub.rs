@@ -485,9 +485,12 @@ async fn thousands_of_subscribe_cycles_leave_the_registry_empty() {
     srv.stop().await;
 }
 
+/// A keyspace event as received: (channel, payload).
+type Event = (String, String);
+
 /// Collects `(channel, payload)` pairs of the pmessages waiting on `sub`, until `PING` (sent
 /// after them) answers.
-async fn events(sub: &mut RawClient) -> Vec<(String, String)> {
+async fn events(sub: &mut RawClient) -> Vec<Event> {
     sub.send(&[b"PING"]).await;
     let mut out = Vec::new();
     loop {
@@ -518,7 +521,7 @@ async fn keyspace_notifications_for_each_event() {
     let ks = |k: &str, e: &str| (format!("__keyspace@0__:{k}"), e.to_string());
     let ke = |e: &str, k: &str| (format!("__keyevent@0__:{e}"), k.to_string());
     let both = |k: &str, e: &str| vec![ks(k, e), ke(e, k)];
-    let cases: Vec<(Vec<&str>, Vec<(String, String)>)> = vec![
+    let cases: Vec<(Vec<&str>, Vec<Event>)> = vec![
         (vec!["SET", "k", "v"], both("k", "set")),
         (
             vec!["SET", "k", "v", "EX", "100"],
