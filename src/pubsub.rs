@@ -15,6 +15,13 @@
 //! exists and matched with [`crate::glob::matches`], the matcher KEYS uses. A publisher delivers
 //! synchronously, so messages from one publisher reach each subscriber in publish order.
 //!
+//! Slow subscribers: a subscriber whose queued plus unwritten output reaches the pubsub class's
+//! hard limit, or stays at or over its soft limit for longer than its seconds, is closed and its
+//! queue dropped at once (`client-output-buffer-limit`, applied by `ClientInfo::push_limited`,
+//! checked on every message as Redis checks on every reply). Redis 7.0 has no INFO counter for
+//! these disconnections (`client_output_buffer_limit_disconnections` arrived in 7.2), so Herald
+//! reports none either; they are logged at debug level.
+//!
 //! # Lock order
 //! keyspace shard locks (a keyspace notification is published by a command holding them) ->
 //! a channel-map shard or the pattern lock (never both at once) -> a client's outbound mutex.
