@@ -31,6 +31,7 @@ use tokio::sync::oneshot;
 
 use crate::commands::lists::{self, End};
 use crate::commands::{streams, zsets};
+use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::protocol::Out;
 use crate::server::Server;
 use crate::store::Value;
@@ -308,6 +309,9 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     let mut buf = BytesMut::new();
     let mut out = Out::new(&mut buf, front.resp3);
     let mut made_ready = None;
+    // Keyspace events of the hand-off, published below in Redis's order while the locks are
+    // still held: (class, event, key).
+    let mut events: Vec<(u32, &'static str, Bytes)> = Vec::new();
     match &front.op {
         BlockOp::Pop(end) => {
             let v = lists::get_list_in(&mut l, db, key)
@@ -317,6 +321,7 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
             out.array(2);
             out.bulk(key);
             out.bulk(&v.unwrap_or_default());
+            events.push((NOTIFY_LIST, lists::end_event(*end, true), key.clone()));
         }
         BlockOp::MPop { end, count } => {
             out.array(2);
@@ -330,6 +335,7 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
             } else {
                 out.array(0);
             }
+            events.push((NOTIFY_LIST, lists::end_event(*end, true), key.clone()));
         }
         BlockOp::XRead { .. } => return Some(None),
         BlockOp::Move { dst, from, to } => {
@@ -337,6 +343,8 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
                 .ok()
                 .flatten();
             out.bulk(&moved.unwrap_or_default());
+            events.push((NOTIFY_LIST, lists::end_event(*to, false), dst.clone()));
+            events.push((NOTIFY_LIST, lists::end_event(*from, true), key.clone()));
             let has_waiters = l
                 .shard_in(db, dst)
                 .is_some_and(|s| s.waiters.contains_key(&dst[..]));
@@ -357,6 +365,12 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     }
     if matches!(lists::get_list_in(&mut l, db, key), Ok(Some(list)) if list.is_empty()) {
         l.del_in(db, key);
+    }
+    if l.get_in(db, key).is_none() {
+        events.push((NOTIFY_GENERIC, "del", key.clone()));
+    }
+    for (class, event, k) in &events {
+        crate::notify::notify(srv, *class, event, k, db, None);
     }
     l.touch_in(db, key);
     if let BlockOp::Move { dst, .. } = &front.op {

@@ -126,6 +126,9 @@ pub struct ClientInfo {
     pub ssubs: AtomicUsize,
     /// Redis's CLIENT_PUBSUB flag (`flags=P`, `TYPE pubsub`, exempt from `timeout`).
     pub pubsub: AtomicBool,
+    /// Unix seconds when the output first went over the soft `client-output-buffer-limit`
+    /// (0 = under it), Redis's `obuf_soft_limit_reached_time`.
+    pub soft_limit_since: AtomicU64,
     /// Commands queued in MULTI, or -1 outside a transaction (CLIENT LIST `multi`).
     pub multi: AtomicI64,
     /// Data pushed by other connections.
@@ -163,6 +166,7 @@ impl ClientInfo {
             psubs: AtomicUsize::new(0),
             ssubs: AtomicUsize::new(0),
             pubsub: AtomicBool::new(false),
+            soft_limit_since: AtomicU64::new(0),
             multi: AtomicI64::new(-1),
             outbound: Outbound::default(),
         }
@@ -186,6 +190,44 @@ impl ClientInfo {
             return false;
         }
         if hard_limit != 0 && self.outbound.pending_bytes() + frame.len() > hard_limit {
+            self.outbound.clear();
+            self.request_kill();
+            return false;
+        }
+        self.outbound.push(frame);
+        true
+    }
+
+    /// Queues a frame under `client-output-buffer-limit` semantics (Redis's
+    /// `checkClientOutputBufferLimits`): the output counted is what is queued plus what the
+    /// connection is still writing, including this frame; reaching the hard limit, or staying at
+    /// or over the soft limit for more than its seconds, disconnects the client (asynchronously,
+    /// its queue dropped at once so memory is released). Returns false if not queued.
+    pub fn push_limited(&self, frame: Bytes, limit: crate::config::ObufLimit) -> bool {
+        if self.is_killed() || self.reply_off.load(Ordering::Relaxed) {
+            return false;
+        }
+        let used = (self.outbound.pending_bytes() + self.obuf.load(Ordering::Relaxed) + frame.len())
+            as u64;
+        let hard = limit.hard != 0 && used >= limit.hard;
+        let mut soft = limit.soft != 0 && used >= limit.soft;
+        if soft {
+            let now = crate::util::now_ms() / 1000;
+            let since = self.soft_limit_since.load(Ordering::Relaxed);
+            if since == 0 {
+                self.soft_limit_since.store(now, Ordering::Relaxed);
+                soft = false;
+            } else if now.saturating_sub(since) as i64 <= limit.soft_seconds {
+                soft = false;
+            }
+        } else {
+            self.soft_limit_since.store(0, Ordering::Relaxed);
+        }
+        if hard || soft {
+            tracing::debug!(
+                client = self.id,
+                "closing client for overcoming of output buffer limits"
+            );
             self.outbound.clear();
             self.request_kill();
             return false;
@@ -341,6 +383,8 @@ pub struct Client {
     /// Arguments of the current command to hide from MONITOR (bit i = argv[i]), set by the
     /// handlers that take secrets (AUTH, HELLO AUTH), as Redis's `redactClientCommandArgument`.
     pub redacted: u64,
+    /// Channels, patterns and shard channels this connection subscribes to (see `pubsub.rs`).
+    pub pubsub: crate::pubsub::ClientSubs,
 }
 
 impl Client {
@@ -359,6 +403,7 @@ impl Client {
             last_cmd: usize::MAX,
             last_cmd_ms: crate::util::now_ms(),
             redacted: 0,
+            pubsub: Default::default(),
         }
     }
 

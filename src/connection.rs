@@ -6,7 +6,7 @@
 //! of the requests before it, as Redis does.
 //!
 //! Besides its socket, the task waits on the client's [`Outbound`](crate::client::Outbound)
-//! queue, through which other connections push frames (MONITOR lines, later pub/sub messages);
+//! queue, through which other connections push frames (MONITOR lines, pub/sub messages);
 //! the queue is drained into the write buffer after every command, so a monitor sees its own
 //! command's line after that command's reply, as in Redis. The connection-level limits live here
 //! too: `client-query-buffer-limit`, the idle `timeout`, protected mode and TCP keepalive.
@@ -184,7 +184,13 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             srv.stats
                 .net_output_bytes
                 .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
-            if sock.write_all(&wbuf).await.is_err() {
+            // A client that stops reading must not keep its task parked here once the output
+            // limit has asked it to close.
+            let written = tokio::select! {
+                r = sock.write_all(&wbuf) => r.is_ok(),
+                _ = info.kill.notified() => false,
+            };
+            if !written {
                 break;
             }
             last_io = Instant::now();
@@ -237,6 +243,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
         srv.monitors.remove(info.id);
     }
     commands::transactions::unwatch_all(srv, &mut client);
+    srv.pubsub.unsubscribe_all(&mut client);
     let _ = sock.shutdown().await;
 }
 

@@ -9,6 +9,8 @@
 //! - [`blocking`]: the waiter registry behind BLPOP and friends.
 //! - [`config`]: settings from the command line and redis.conf.
 //! - [`client`]: per-connection state, shared parts visible to CLIENT LIST/KILL.
+//! - [`pubsub`]: the channel/pattern registry behind SUBSCRIBE and PUBLISH.
+//! - [`notify`]: keyspace notifications, published through [`pubsub`].
 //! - [`slowlog`]: the SLOWLOG ring of slow commands.
 //!
 //! See `docs/architecture.md` for how they fit together.
@@ -19,7 +21,9 @@ pub mod commands;
 pub mod config;
 pub mod connection;
 pub mod glob;
+pub mod notify;
 pub mod protocol;
+pub mod pubsub;
 pub mod server;
 pub mod slowlog;
 pub mod store;

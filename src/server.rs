@@ -195,6 +195,8 @@ pub struct Server {
     pub world: RwLock<()>,
     pub clients: DashMap<u64, Arc<ClientInfo>>,
     pub monitors: crate::client::Monitors,
+    /// Channel and pattern subscriptions (see `pubsub.rs`).
+    pub pubsub: crate::pubsub::PubSub,
     pub connected: AtomicUsize,
     next_client_id: AtomicU64,
     pub stats: Stats,
@@ -221,6 +223,7 @@ impl Server {
             world: RwLock::new(()),
             clients: DashMap::new(),
             monitors: Default::default(),
+            pubsub: crate::pubsub::PubSub::default(),
             connected: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
@@ -246,6 +249,9 @@ impl Server {
             .store(s.slowlog_log_slower_than, Ordering::Relaxed);
         self.slowlog_max_len
             .store(s.slowlog_max_len, Ordering::Relaxed);
+        self.pubsub
+            .notify_flags
+            .store(s.notify_keyspace_events, Ordering::Relaxed);
     }
 
     #[inline]
@@ -448,6 +454,7 @@ async fn cron(srv: Arc<Server>, _done: mpsc::Sender<()>) {
             srv.stats
                 .expired_keys
                 .fetch_add(deleted.len() as u64, Ordering::Relaxed);
+            crate::notify::expired(&srv, &deleted, None);
         }
     }
 }

@@ -96,7 +96,7 @@ fn every_workload_produces_numbers_for_both_servers() {
             .is_some_and(|c| c.contains("redis-benchmark")));
     }
 
-    // Every row: Redis measured it; Herald measured it or reported it unsupported.
+    // Every row: both servers measured it.
     let rows = v["rows"].as_array().expect("rows");
     let sections: Vec<&str> = rows.iter().filter_map(|r| r["section"].as_str()).collect();
     for s in [
@@ -114,18 +114,8 @@ fn every_workload_produces_numbers_for_both_servers() {
     assert_eq!(rows.len(), 16 * 2 + 1 + 1 + 2 + 1 + 6, "row count");
     for r in rows {
         assert_eq!(r["redis"]["status"], "ok", "redis: {r}");
-        let herald = r["herald"]["status"].as_str().unwrap_or("");
-        // Pub/sub is the only workload Herald cannot run yet.
-        if r["section"] == "fan-out" {
-            assert!(herald == "ok" || herald == "unsupported", "herald: {r}");
-        } else {
-            assert_eq!(herald, "ok", "herald: {r}");
-        }
-        if herald == "unsupported" {
-            assert!(r["herald"]["error"]
-                .as_str()
-                .is_some_and(|e| e.contains("unknown command")));
-        }
+        // Herald runs every workload today.
+        assert_eq!(r["herald"]["status"], "ok", "herald: {r}");
         let metric = if r["section"] == "memory" {
             "rss_bytes_per_item"
         } else {

@@ -16,6 +16,12 @@ use crate::client::{ClientInfo, ReplyMode};
 
 /// PING [message]
 fn ping(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argv.len() <= 2 && !ctx.out.resp3 && ctx.client.pubsub.total() > 0 {
+        // RESP2 subscribed mode: a pong "message" (Redis's pingCommand).
+        ctx.out.raw(b"*2\r\n$4\r\npong\r\n");
+        ctx.out.bulk(ctx.argv.get(1).map_or(&b""[..], |a| &a[..]));
+        return Ok(());
+    }
     match ctx.argv.len() {
         1 => ctx.out.raw(b"+PONG\r\n"),
         2 => ctx.out.bulk(ctx.argv[1].as_ref()),
@@ -207,6 +213,7 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
 /// RESET
 fn reset(ctx: &mut Ctx) -> CmdResult {
     super::transactions::discard_transaction(ctx.srv, ctx.client);
+    ctx.srv.pubsub.unsubscribe_all(ctx.client);
     let c = &mut *ctx.client;
     if c.info.monitor.swap(false, Ordering::SeqCst) {
         ctx.srv.monitors.remove(c.info.id);

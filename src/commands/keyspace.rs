@@ -10,6 +10,7 @@
 //! registered with `Lock::None` and lock their (db, shard) slots themselves, in ascending order,
 //! through [`lock_slots`].
 
+use crate::config::registry::NOTIFY_GENERIC;
 use bytes::Bytes;
 use rand::Rng;
 
@@ -118,6 +119,7 @@ fn del(ctx: &mut Ctx) -> CmdResult {
     let mut n = 0;
     for k in &ctx.argv[1..] {
         if ctx.ks.del(k) {
+            ctx.notify(NOTIFY_GENERIC, "del", k);
             n += 1;
             ctx.signal_ready(k);
         }
@@ -372,6 +374,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     ctx.ks.set_in(db, dst, entry);
     ctx.signal_ready_in(db, dst);
     ctx.dirty += 1;
+    ctx.notify(NOTIFY_GENERIC, "rename_from", src);
+    ctx.notify(NOTIFY_GENERIC, "rename_to", dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -437,6 +441,7 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
     ctx.ks.set_in(dst_db, newkey, copied);
     ctx.signal_ready_in(dst_db, newkey);
     ctx.dirty += 1;
+    ctx.notify_in(dst_db, NOTIFY_GENERIC, "copy_to", newkey);
     ctx.out.int(1);
     Ok(())
 }
@@ -463,6 +468,8 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
     ctx.ks.set_in(dst_db, key, entry);
     ctx.signal_ready_in(dst_db, key);
     ctx.dirty += 1;
+    ctx.notify_in(src_db, NOTIFY_GENERIC, "move_from", key);
+    ctx.notify_in(dst_db, NOTIFY_GENERIC, "move_to", key);
     ctx.out.int(1);
     Ok(())
 }
@@ -528,13 +535,16 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
+    ctx.dirty += 1;
     if when <= ctx.ks.now as i64 {
         ctx.ks.del(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
+        ctx.out.int(1);
     } else {
         ctx.ks.set_expire(key, when as u64);
+        ctx.out.int(1);
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
     }
-    ctx.dirty += 1;
-    ctx.out.int(1);
     Ok(())
 }
 
@@ -609,6 +619,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
     if had {
         ctx.ks.set_expire(key, 0);
         ctx.dirty += 1;
+        ctx.notify(NOTIFY_GENERIC, "persist", key);
     }
     ctx.out.int(had as i64);
     Ok(())

@@ -6,6 +6,7 @@
 
 use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group, KeySpec};
 use crate::blocking::{self, BlockOp};
+use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::store::list::List;
 use crate::store::{Locked, Value};
 
@@ -76,6 +77,27 @@ fn delete_if_empty(ks: &mut Locked, db: usize, key: &[u8]) {
     }
 }
 
+/// The event Redis publishes for a pop (`pop`) or push at `end`.
+pub fn end_event(end: End, pop: bool) -> &'static str {
+    match (end, pop) {
+        (End::Left, true) => "lpop",
+        (End::Right, true) => "rpop",
+        (End::Left, false) => "lpush",
+        (End::Right, false) => "rpush",
+    }
+}
+
+/// After elements were removed from `key`: publishes `event`, then deletes the list if it is
+/// now empty, with its `del` event (Redis's `listElementsRemoved`).
+fn removed(ctx: &mut Ctx, key: &[u8], event: &str) {
+    let db = ctx.ks.db;
+    ctx.notify(NOTIFY_LIST, event, key);
+    if matches!(get_list_in(&mut ctx.ks, db, key), Ok(Some(l)) if l.is_empty()) {
+        ctx.ks.del_in(db, key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
+    }
+}
+
 /// Pushes `elements` at `end` of the list at `key` (creating it unless `only_existing`).
 /// Returns the new length, or `None` when the key did not exist and `only_existing` is set.
 pub fn push_elements(
@@ -113,6 +135,7 @@ fn push_generic(ctx: &mut Ctx, end: End, only_existing: bool) -> CmdResult {
             ctx.dirty += (ctx.argv.len() - 2) as u64;
             ctx.signal_list_push(key);
             ctx.out.int(n as i64);
+            ctx.notify(NOTIFY_LIST, end_event(end, false), key);
         }
         None => ctx.out.int(0),
     }
@@ -150,7 +173,6 @@ fn pop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
         },
         _ => return Err(CmdError::WrongArity(ctx.cmd.full_name.clone())),
     };
-    let db = ctx.ks.db;
     let Some(l) = get_list(&mut ctx.ks, key)? else {
         if count.is_some() {
             ctx.out.null_array();
@@ -176,7 +198,7 @@ fn pop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
             ctx.dirty += n as u64;
         }
     }
-    delete_if_empty(&mut ctx.ks, db, key);
+    removed(ctx, key, end_event(end, true));
     Ok(())
 }
 
@@ -277,6 +299,7 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
     l.set(i, arg(ctx.argv, 3));
     ctx.dirty += 1;
     ctx.out.ok();
+    ctx.notify(NOTIFY_LIST, "lset", arg(ctx.argv, 1));
     Ok(())
 }
 
@@ -297,8 +320,10 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
         None => ctx.out.int(-1),
         Some(p) => {
             l.insert(if after { p + 1 } else { p }, elem);
-            ctx.out.int(l.len() as i64);
+            let n = l.len() as i64;
             ctx.dirty += 1;
+            ctx.notify(NOTIFY_LIST, "linsert", arg(ctx.argv, 1));
+            ctx.out.int(n);
         }
     }
     Ok(())
@@ -308,7 +333,6 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
 fn lrem(ctx: &mut Ctx) -> CmdResult {
     let count = ctx.int_arg(2)?;
     let (key, elem) = (arg(ctx.argv, 1), arg(ctx.argv, 3));
-    let db = ctx.ks.db;
     let Some(l) = get_list(&mut ctx.ks, key)? else {
         ctx.out.int(0);
         return Ok(());
@@ -318,32 +342,32 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
     } else {
         count.unsigned_abs() as usize
     };
-    let mut removed = 0usize;
+    let mut n_removed = 0usize;
     if count >= 0 {
         let mut i = 0;
-        while i < l.len() && removed < limit {
+        while i < l.len() && n_removed < limit {
             if l.get(i) == Some(elem) {
                 l.remove(i);
-                removed += 1;
+                n_removed += 1;
             } else {
                 i += 1;
             }
         }
     } else {
         let mut i = l.len();
-        while i > 0 && removed < limit {
+        while i > 0 && n_removed < limit {
             i -= 1;
             if l.get(i) == Some(elem) {
                 l.remove(i);
-                removed += 1;
+                n_removed += 1;
             }
         }
     }
-    if removed > 0 {
-        ctx.dirty += removed as u64;
-        delete_if_empty(&mut ctx.ks, db, key);
+    if n_removed > 0 {
+        ctx.dirty += n_removed as u64;
+        removed(ctx, key, "lrem");
     }
-    ctx.out.int(removed as i64);
+    ctx.out.int(n_removed as i64);
     Ok(())
 }
 
@@ -351,14 +375,13 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
 fn ltrim(ctx: &mut Ctx) -> CmdResult {
     let (start, end) = (ctx.int_arg(2)?, ctx.int_arg(3)?);
     let key = arg(ctx.argv, 1);
-    let db = ctx.ks.db;
     if let Some(l) = get_list(&mut ctx.ks, key)? {
         match normalize_range(start, end, l.len()) {
             None => *l = List::new(),
             Some((s, e)) => l.retain_range(s, e),
         }
         ctx.dirty += 1;
-        delete_if_empty(&mut ctx.ks, db, key);
+        removed(ctx, key, "ltrim");
     }
     ctx.out.ok();
     Ok(())
@@ -519,7 +542,13 @@ fn move_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
         Some(v) => {
             ctx.dirty += 1;
             ctx.signal_list_push(dst);
+            // Redis's order: the push, the reply, the pop, the deletion of an emptied source.
+            ctx.notify(NOTIFY_LIST, end_event(to, false), dst);
             ctx.out.bulk(&v);
+            ctx.notify(NOTIFY_LIST, end_event(from, true), src);
+            if !ctx.ks.exists(src) {
+                ctx.notify(NOTIFY_GENERIC, "del", src);
+            }
         }
         None => ctx.out.null(),
     }
@@ -591,7 +620,6 @@ pub fn mpop_from(
     end: End,
     count: usize,
 ) -> Result<bool, CmdError> {
-    let db = ctx.ks.db;
     for i in keys {
         let key = arg(ctx.argv, i);
         let Some(l) = get_list(&mut ctx.ks, key)? else {
@@ -606,7 +634,7 @@ pub fn mpop_from(
             ctx.out.bulk(&v);
         }
         ctx.dirty += n as u64;
-        delete_if_empty(&mut ctx.ks, db, key);
+        removed(ctx, key, end_event(end, true));
         return Ok(true);
     }
     Ok(false)
@@ -628,7 +656,6 @@ fn lmpop(ctx: &mut Ctx) -> CmdResult {
 fn bpop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
     let last = ctx.argv.len() - 1;
     let deadline = blocking::parse_timeout(arg(ctx.argv, last), ctx.ks.now)?;
-    let db = ctx.ks.db;
     for i in 1..last {
         let key = arg(ctx.argv, i);
         let Some(l) = get_list(&mut ctx.ks, key)? else {
@@ -639,7 +666,7 @@ fn bpop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
         ctx.out.bulk(key);
         ctx.out.bulk(&v);
         ctx.dirty += 1;
-        delete_if_empty(&mut ctx.ks, db, key);
+        removed(ctx, key, end_event(end, true));
         return Ok(());
     }
     if !ctx.may_block() {

@@ -20,6 +20,7 @@ pub mod connection;
 pub mod hashes;
 pub mod keyspace;
 pub mod lists;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod streams;
@@ -509,6 +510,7 @@ const GROUPS: &[&[CommandDef]] = &[
     keyspace::COMMANDS,
     strings::COMMANDS,
     lists::COMMANDS,
+    pubsub::COMMANDS,
     server::COMMANDS,
     transactions::COMMANDS,
     streams::COMMANDS,
@@ -805,6 +807,17 @@ pub fn execute(
         );
         return Flow::Continue;
     }
+    if client.info.pubsub.load(Ordering::Relaxed) && !client.resp3 {
+        let top = cmd.parent.map_or(def.name, |p| table.commands[p].def.name);
+        if !pubsub::allowed_in_resp2_subscribed_mode(top) {
+            let e = CmdError::Msg(Cow::Owned(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                cmd.full_name
+            )));
+            reject(srv, client, wbuf, Some(cmd), &e);
+            return Flow::Continue;
+        }
+    }
     if client.multi.is_some() {
         let top = cmd.parent.map_or(def.name, |p| table.commands[p].def.name);
         if !transactions::runs_inside_multi(top) {
@@ -921,6 +934,7 @@ pub fn run(
             srv.stats
                 .expired_keys
                 .fetch_add(expired.len() as u64, Ordering::Relaxed);
+            crate::notify::expired(srv, &expired, Some((client, wbuf, mark)));
         }
         if let Err(e) = &result {
             // A handler must not have written a partial reply before failing.

@@ -1133,6 +1133,9 @@ fn info_section(ctx: &Ctx, name: &str, s: &mut String) {
             line!("evicted_clients:0");
             line!("keyspace_hits:{}", g(&st.keyspace_hits));
             line!("keyspace_misses:{}", g(&st.keyspace_misses));
+            line!("pubsub_channels:{}", srv.pubsub.num_channels(false));
+            line!("pubsub_patterns:{}", srv.pubsub.numpat());
+            line!("pubsubshard_channels:{}", srv.pubsub.num_channels(true));
             line!("latest_fork_usec:0");
             line!("total_forks:0");
             line!("unexpected_error_replies:0");

@@ -11,6 +11,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group};
+use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::store::{Entry, Value};
 use crate::util::parse_i64;
 
@@ -218,6 +219,7 @@ fn set_generic(
         0
     };
     let db = ctx.ks.db;
+    let has_expire = o.expire.is_some();
     ctx.ks.set_in(db, key, entry);
     ctx.dirty += 1;
     if o.get {
@@ -225,13 +227,23 @@ fn set_generic(
             Some(v) => ctx.out.bulk(&v),
             None => ctx.out.null(),
         }
+        set_events(ctx, key, has_expire);
     } else {
+        set_events(ctx, key, has_expire);
         match reply {
             SetReply::OkOrNull => ctx.out.ok(),
             SetReply::OneOrZero => ctx.out.int(1),
         }
     }
     Ok(())
+}
+
+/// The events of a SET: `set`, then `expire` when it set a TTL (Redis's `setGenericCommand`).
+fn set_events(ctx: &mut Ctx, key: &[u8], expire: bool) {
+    ctx.notify(NOTIFY_STRING, "set", key);
+    if expire {
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
+    }
 }
 
 /// SET key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]
@@ -288,6 +300,7 @@ fn getset(ctx: &mut Ctx) -> CmdResult {
         Some(v) => ctx.out.bulk(&v),
         None => ctx.out.null(),
     }
+    ctx.notify(NOTIFY_STRING, "set", key);
     Ok(())
 }
 
@@ -299,6 +312,7 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
             ctx.ks.del(key);
             ctx.dirty += 1;
             ctx.out.bulk(&v);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
         }
         None => ctx.out.null(),
     }
@@ -327,14 +341,17 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
         Some((Unit::ExAt | Unit::PxAt, at)) if at <= ctx.ks.now => {
             ctx.ks.del(key);
             ctx.dirty += 1;
+            ctx.notify(NOTIFY_GENERIC, "del", key);
         }
         Some((_, at)) => {
             ctx.ks.set_expire(key, at);
             ctx.dirty += 1;
+            ctx.notify(NOTIFY_GENERIC, "expire", key);
         }
         None if o.persist && had_expire => {
             ctx.ks.set_expire(key, 0);
             ctx.dirty += 1;
+            ctx.notify(NOTIFY_GENERIC, "persist", key);
         }
         None => {}
     }
@@ -368,6 +385,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     for pair in argv[1..].chunks_exact(2) {
         ctx.ks
             .set(&pair[0], Value::Str(Bytes::copy_from_slice(&pair[1])));
+        ctx.notify(NOTIFY_STRING, "set", &pair[0]);
     }
     ctx.dirty += (argv.len() as u64 - 1) / 2;
     if nx {
@@ -410,6 +428,7 @@ fn incr_decr(ctx: &mut Ctx, by: i64) -> CmdResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(NOTIFY_STRING, "incrby", key);
     ctx.out.int(value);
     Ok(())
 }
@@ -501,6 +520,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(NOTIFY_STRING, "incrbyfloat", key);
     ctx.out.bulk(&text);
     Ok(())
 }
@@ -548,6 +568,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(NOTIFY_STRING, "append", key);
     ctx.out.int(total as i64);
     Ok(())
 }
@@ -636,6 +657,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(NOTIFY_STRING, "setrange", key);
     ctx.out.int(total as i64);
     Ok(())
 }

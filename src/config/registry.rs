@@ -787,7 +787,7 @@ pub static DIRECTIVES: &[Directive] = &[
     sp(
         "client-output-buffer-limit",
         None,
-        M | MULTI_ARG,
+        M | MULTI_ARG | H,
         Special::ClientOutputBufferLimit,
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
     ),
@@ -801,7 +801,7 @@ pub static DIRECTIVES: &[Directive] = &[
     sp(
         "notify-keyspace-events",
         None,
-        M,
+        M | H,
         Special::NotifyKeyspaceEvents,
         "",
     ),
