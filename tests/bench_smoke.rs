@@ -28,6 +28,12 @@ fn run_harness(out_dir: &std::path::Path) -> Value {
             "3",
             "--fanout-sizes",
             "16,1024",
+            "--spread-channels",
+            "20",
+            "--spread-publishers",
+            "3",
+            "--pattern-subs",
+            "5",
             "--mem-list",
             "3000",
             "--mem-stream",
@@ -104,14 +110,15 @@ fn every_workload_produces_numbers_for_both_servers() {
         "queue",
         "transactions",
         "fan-out",
+        "pub/sub spread",
         "stream group",
         "memory",
     ] {
         assert!(sections.contains(&s), "no {s} rows");
     }
-    // 16 redis-benchmark tests at -P 1 and -P 16, queue, transactions, 2 fan-out sizes,
-    // stream group, 6 memory rows.
-    assert_eq!(rows.len(), 16 * 2 + 1 + 1 + 2 + 1 + 6, "row count");
+    // 16 redis-benchmark tests at -P 1 and -P 16, queue, transactions, 2 fan-out sizes, 2
+    // pub/sub spread rows, stream group, 6 memory rows.
+    assert_eq!(rows.len(), 16 * 2 + 1 + 1 + 2 + 2 + 1 + 6, "row count");
     for r in rows {
         assert_eq!(r["redis"]["status"], "ok", "redis: {r}");
         // Herald runs every workload today.

@@ -128,6 +128,15 @@ pub struct RunArgs {
     /// Fan-out payload sizes in bytes.
     #[arg(long, value_delimiter = ',', default_value = "16,1024")]
     fanout_sizes: Vec<usize>,
+    /// Pub/sub spread: channels (one subscriber each) ...
+    #[arg(long, default_value_t = 1000)]
+    spread_channels: usize,
+    /// ... and the publishers cycling over them.
+    #[arg(long, default_value_t = 10)]
+    spread_publishers: usize,
+    /// Pub/sub spread: pattern subscribers (all matching every message).
+    #[arg(long, default_value_t = 100)]
+    pattern_subs: usize,
     /// Memory workload: list elements of 16 B.
     #[arg(long, default_value_t = 1_000_000)]
     mem_list: u64,
@@ -226,6 +235,7 @@ enum Kind {
     Queue(Params),
     Multi(Params),
     Fanout(Params),
+    Spread(Params, workloads::Spread),
     Stream(Params),
 }
 
@@ -337,6 +347,28 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
             }
         }
     }
+    if a.only.contains(&Workload::Fanout) {
+        let mut p = base.clone();
+        p.backlog = 32;
+        let (channels, publishers) = (a.spread_channels, a.spread_publishers);
+        specs.push((
+            "pub/sub spread",
+            format!("{channels} channels x 1 subscriber, {publishers} publishers"),
+            Kind::Spread(
+                p.clone(),
+                workloads::Spread::Channels {
+                    channels,
+                    publishers,
+                },
+            ),
+        ));
+        let subscribers = a.pattern_subs;
+        specs.push((
+            "pub/sub spread",
+            format!("{subscribers} pattern subscribers, 1 publisher"),
+            Kind::Spread(p, workloads::Spread::Patterns { subscribers }),
+        ));
+    }
     if a.only.contains(&Workload::Stream) {
         specs.push((
             "stream group",
@@ -391,6 +423,13 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
                     Kind::Fanout(p) => {
                         describe(&mut row, pair, srv, format!("fanout subscribers={} publisher pipeline={} payload={} backlog/subscriber={} duration={:?}", p.producers, p.pipeline, p.payload, p.backlog, p.duration));
                         rt.block_on(bounded(p.duration, workloads::fanout(srv.addr, p)))
+                    }
+                    Kind::Spread(p, spread) => {
+                        describe(&mut row, pair, srv, format!("pubsub spread {spread:?} publisher pipeline={} payload={} backlog/publisher={} duration={:?}", p.pipeline, p.payload, p.backlog, p.duration));
+                        rt.block_on(bounded(
+                            p.duration,
+                            workloads::pubsub_spread(srv.addr, p, *spread),
+                        ))
                     }
                     Kind::Stream(p) => {
                         describe(&mut row, pair, srv, format!("stream producers={} consumers={} (XREADGROUP COUNT 10 BLOCK 100, XACK) pipeline={} payload={} backlog={} duration={:?}", p.producers, p.consumers, p.pipeline, p.payload, p.backlog, p.duration));

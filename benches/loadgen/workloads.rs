@@ -413,6 +413,118 @@ async fn fanout_inner(addr: SocketAddr, p: &Params) -> WResult<Sample> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// many channels and pattern subscribers
+
+/// Shape of a [`pubsub_spread`] run.
+#[derive(Debug, Clone, Copy)]
+pub enum Spread {
+    /// `channels` channels with one subscriber each; `publishers` publishers, publisher `j`
+    /// cycling over the channels `j, j + publishers, ...`.
+    Channels { channels: usize, publishers: usize },
+    /// `subscribers` clients each PSUBSCRIBE `herald-bench:pat:*`; one publisher to
+    /// `herald-bench:pat:x`, so every message is matched by every pattern.
+    Patterns { subscribers: usize },
+}
+
+/// Pub/sub beyond one channel: many channels with many publishers, or many pattern
+/// subscribers; delivered messages/s and publish-to-receive latency.
+pub async fn pubsub_spread(addr: SocketAddr, p: &Params, spread: Spread) -> Outcome {
+    outcome(pubsub_spread_inner(addr, p, spread).await)
+}
+
+async fn pubsub_spread_inner(addr: SocketAddr, p: &Params, spread: Spread) -> WResult<Sample> {
+    let (subscribers, publishers) = match spread {
+        Spread::Channels {
+            channels,
+            publishers,
+        } => (channels.max(1), publishers.max(1)),
+        Spread::Patterns { subscribers } => (subscribers.max(1), 1),
+    };
+    let flow = Flow::new();
+    let mut conns = Vec::with_capacity(subscribers);
+    for i in 0..subscribers {
+        let mut c = Conn::connect(addr).await.map_err(fail)?;
+        let f = match spread {
+            Spread::Channels { .. } => {
+                let chan = format!("herald-bench:ch:{i}");
+                c.call(&[b"SUBSCRIBE", chan.as_bytes()]).await
+            }
+            Spread::Patterns { .. } => c.call(&[b"PSUBSCRIBE", b"herald-bench:pat:*"]).await,
+        }
+        .map_err(fail)?;
+        check(&f)?;
+        conns.push(c);
+    }
+    let start = Instant::now();
+    let deadline = start + p.duration;
+    let mut tasks = Vec::new();
+    for mut c in conns {
+        let flow = flow.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut h = histogram();
+            while let Some(f) = read_until(&mut c, deadline).await? {
+                check(&f)?;
+                let Frame::Array(parts) = &f else { continue };
+                let msg = match parts.first() {
+                    Some(Frame::BulkString(k)) if &k[..] == b"message" => parts.get(2),
+                    Some(Frame::BulkString(k)) if &k[..] == b"pmessage" => parts.get(3),
+                    _ => None,
+                };
+                if let Some(Frame::BulkString(msg)) = msg {
+                    if let Some(us) = age_us(msg) {
+                        let _ = h.record(us.max(1));
+                    }
+                    flow.consumed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(h)
+        }));
+    }
+    // Messages in flight, over all subscribers.
+    let backlog = p.backlog.saturating_mul(publishers as u64).max(1);
+    for j in 0..publishers {
+        let flow = flow.clone();
+        let (pipeline, payload) = (p.pipeline.max(1), p.payload);
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::connect(addr).await.map_err(fail)?;
+            let mut next = j;
+            while flow.admit(backlog, deadline).await {
+                for _ in 0..pipeline {
+                    let chan = match spread {
+                        Spread::Channels { .. } => {
+                            let ch = format!("herald-bench:ch:{next}");
+                            next += publishers;
+                            if next >= subscribers {
+                                next = j % subscribers;
+                            }
+                            ch
+                        }
+                        Spread::Patterns { .. } => "herald-bench:pat:x".to_string(),
+                    };
+                    c.queue(&[b"PUBLISH", chan.as_bytes(), &stamped_payload(payload)]);
+                }
+                c.flush().await.map_err(fail)?;
+                for _ in 0..pipeline {
+                    let f = c.read().await.map_err(fail)?;
+                    check(&f)?;
+                    let receivers = as_int(&f).unwrap_or(0).max(0) as u64;
+                    flow.produced.fetch_add(receivers, Ordering::Relaxed);
+                }
+            }
+            Ok(histogram())
+        }));
+    }
+    let h = join_all(tasks).await?;
+    let mut s = Sample {
+        ops: flow.consumed.load(Ordering::Relaxed),
+        secs: p.duration.as_secs_f64(),
+        ..Sample::default()
+    };
+    s.latencies(&h);
+    Ok(s)
+}
+
+// ---------------------------------------------------------------------------------------------
 // stream group: XADD producers, XREADGROUP + XACK consumers
 
 /// P producers XADD timestamped entries; C consumers of one group XREADGROUP COUNT 10 and XACK
