@@ -694,6 +694,17 @@ pub async fn memory(addr: SocketAddr, pid: u32, m: &MemParams) -> Vec<(&'static 
     .await;
     out.push(("list element (16 B)", r));
 
+    // The same number of elements spread over 10,000 lists (100 per list at the default 1M).
+    let lists = 10_000u64.min(m.list_elements.max(1));
+    let r = mem_phase(&mut c, pid, &mut before, m.list_elements, |c, i, n| {
+        for k in i..i + n {
+            let key = format!("herald-bench:memlists:{}", k % lists).into_bytes();
+            c.queue(&[b"RPUSH", &key, format!("{k:016}").as_bytes()]);
+        }
+    })
+    .await;
+    out.push(("list element (16 B) in 10k lists", r));
+
     let r = mem_phase(&mut c, pid, &mut before, m.stream_entries, |c, i, n| {
         for _ in i..i + n {
             c.queue(&[
@@ -711,6 +722,35 @@ pub async fn memory(addr: SocketAddr, pid: u32, m: &MemParams) -> Vec<(&'static 
     })
     .await;
     out.push(("stream entry (3 fields)", r));
+
+    // Every entry delivered once to one consumer of one group: the pending entries list.
+    let r = match c
+        .call(&[b"XGROUP", b"CREATE", b"herald-bench:memstream", b"g", b"0"])
+        .await
+    {
+        Err(e) => fail(e),
+        Ok(f) => match check(&f) {
+            Err(o) => o,
+            Ok(()) => {
+                mem_phase(&mut c, pid, &mut before, m.stream_entries, |c, _i, n| {
+                    let count = n.to_string();
+                    c.queue(&[
+                        b"XREADGROUP",
+                        b"GROUP",
+                        b"g",
+                        b"c",
+                        b"COUNT",
+                        count.as_bytes(),
+                        b"STREAMS",
+                        b"herald-bench:memstream",
+                        b">",
+                    ]);
+                })
+                .await
+            }
+        },
+    };
+    out.push(("pending entry (XREADGROUP, 1 group)", r));
 
     let r = mem_phase(&mut c, pid, &mut before, m.list_elements, |c, i, n| {
         let items: Vec<(Vec<u8>, Vec<u8>)> = (i..i + n)
@@ -989,6 +1029,36 @@ pub const RB_TESTS: &[RbTest] = &[
         probes: &[&["XADD", "herald-bench:probes", "*", "f", "v"]],
         custom: Some(&["XADD", "herald-bench:rbstream", "*", "myfield", "myvalue"]),
     },
+    RbTest {
+        test: "xadd_maxlen",
+        csv_name: "XADD herald-bench:rbstream MAXLEN",
+        probes: &[&[
+            "XADD",
+            "herald-bench:probes",
+            "MAXLEN",
+            "~",
+            "1000",
+            "*",
+            "f",
+            "v",
+        ]],
+        custom: Some(&[
+            "XADD",
+            "herald-bench:rbstream",
+            "MAXLEN",
+            "~",
+            "1000",
+            "*",
+            "myfield",
+            "myvalue",
+        ]),
+    },
+    RbTest {
+        test: "xrange_100",
+        csv_name: "XRANGE herald-bench:rbstream",
+        probes: &[&["XRANGE", "herald-bench:probes", "-", "+", "COUNT", "100"]],
+        custom: Some(&["XRANGE", "herald-bench:rbstream", "-", "+", "COUNT", "100"]),
+    },
 ];
 
 /// Checks that the server implements a test's commands (error replies other than "unknown
@@ -1012,6 +1082,22 @@ pub async fn probe(addr: SocketAddr, t: &RbTest) -> Result<(), Outcome> {
         "herald-bench:probes",
     ] {
         let _ = c.call(&[b"DEL", k.as_bytes()]).await;
+    }
+    if result.is_ok() && t.test == "xrange_100" {
+        // XRANGE COUNT 100 needs a stream to read: 1000 entries of one field.
+        for _ in 0..1000 {
+            c.queue(&[
+                b"XADD",
+                b"herald-bench:rbstream",
+                b"*",
+                b"myfield",
+                b"myvalue",
+            ]);
+        }
+        c.flush().await.map_err(fail)?;
+        for _ in 0..1000 {
+            check(&c.read().await.map_err(fail)?)?;
+        }
     }
     result
 }
