@@ -8,25 +8,6 @@ use common::*;
 use herald::store::Value;
 
 /// Every bulk string in a reply, in order (nested arrays flattened).
-fn bulks(reply: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = reply;
-    while let Some(i) = rest.find('$') {
-        rest = &rest[i + 1..];
-        let Some(nl) = rest.find("\r\n") else { break };
-        let Ok(n) = rest[..nl].parse::<usize>() else {
-            continue;
-        };
-        out.push(rest[nl + 2..nl + 2 + n].to_string());
-        rest = &rest[nl + 2 + n..];
-    }
-    out
-}
-
-fn encoding(s: &TestServer, key: &str) -> &'static str {
-    let mut l = s.srv.ks.lock(0, [key.as_bytes()], herald::util::now_ms());
-    l.get(key.as_bytes()).map_or("none", |e| e.value.encoding())
-}
 
 #[tokio::test]
 async fn hscan_iterates_a_large_hash_completely() {

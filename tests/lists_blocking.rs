@@ -6,15 +6,6 @@ use std::sync::atomic::Ordering;
 
 use common::*;
 
-async fn wait_blocked(s: &TestServer, n: usize) {
-    let srv = s.srv.clone();
-    wait_until(|| {
-        let srv = srv.clone();
-        async move { srv.stats.blocked_clients.load(Ordering::Relaxed) == n }
-    })
-    .await;
-}
-
 #[tokio::test]
 async fn waiters_are_served_fifo_one_element_each() {
     let s = TestServer::start().await;

@@ -6,30 +6,10 @@ use std::collections::{BTreeSet, HashSet};
 
 use common::*;
 
-fn bulks(reply: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = reply;
-    while let Some(i) = rest.find('$') {
-        rest = &rest[i + 1..];
-        let Some(nl) = rest.find("\r\n") else { break };
-        let Ok(n) = rest[..nl].parse::<usize>() else {
-            continue;
-        };
-        out.push(rest[nl + 2..nl + 2 + n].to_string());
-        rest = &rest[nl + 2 + n..];
-    }
-    out
-}
-
 fn sorted(v: Vec<String>) -> Vec<String> {
     let mut v = v;
     v.sort();
     v
-}
-
-fn encoding(s: &TestServer, key: &str) -> &'static str {
-    let mut l = s.srv.ks.lock(0, [key.as_bytes()], herald::util::now_ms());
-    l.get(key.as_bytes()).map_or("none", |e| e.value.encoding())
 }
 
 #[tokio::test]

@@ -6,15 +6,6 @@ use std::sync::atomic::Ordering;
 
 use common::*;
 
-async fn wait_blocked(s: &TestServer, n: usize) {
-    let srv = s.srv.clone();
-    wait_until(|| {
-        let srv = srv.clone();
-        async move { srv.stats.blocked_clients.load(Ordering::Relaxed) == n }
-    })
-    .await;
-}
-
 fn entry(key: &str, id: &str, f: &str, v: &str) -> String {
     format!(
         "*1\r\n*2\r\n${}\r\n{key}\r\n*1\r\n*2\r\n${}\r\n{id}\r\n*2\r\n${}\r\n{f}\r\n${}\r\n{v}\r\n",

@@ -2,18 +2,8 @@
 //! modification, isolation of EXEC, and blocked clients served after EXEC as a whole.
 
 mod common;
-use std::sync::atomic::Ordering;
 
 use common::*;
-
-async fn wait_blocked(s: &TestServer, n: usize) {
-    let srv = s.srv.clone();
-    wait_until(|| {
-        let srv = srv.clone();
-        async move { srv.stats.blocked_clients.load(Ordering::Relaxed) == n }
-    })
-    .await;
-}
 
 /// WATCH k, let `other` run `modify`, then try a transaction: returns EXEC's reply.
 async fn watch_then(s: &TestServer, setup: &[&[&str]], modify: &[&str]) -> String {

@@ -3,33 +3,8 @@
 
 mod common;
 use std::collections::HashSet;
-use std::sync::atomic::Ordering;
 
 use common::*;
-
-fn bulks(reply: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = reply;
-    while let Some(i) = rest.find('$') {
-        rest = &rest[i + 1..];
-        let Some(nl) = rest.find("\r\n") else { break };
-        let Ok(n) = rest[..nl].parse::<usize>() else {
-            continue;
-        };
-        out.push(rest[nl + 2..nl + 2 + n].to_string());
-        rest = &rest[nl + 2 + n..];
-    }
-    out
-}
-
-async fn wait_blocked(s: &TestServer, n: usize) {
-    let srv = s.srv.clone();
-    wait_until(|| {
-        let srv = srv.clone();
-        async move { srv.stats.blocked_clients.load(Ordering::Relaxed) == n }
-    })
-    .await;
-}
 
 #[tokio::test]
 async fn large_zset_matches_a_model() {

@@ -168,3 +168,40 @@ where
     }
     panic!("condition not reached within 5s");
 }
+
+/// Waits until exactly `n` clients are blocked (INFO's `blocked_clients`).
+pub async fn wait_blocked(s: &TestServer, n: usize) {
+    let srv = s.srv.clone();
+    wait_until(|| {
+        let srv = srv.clone();
+        async move {
+            srv.stats
+                .blocked_clients
+                .load(std::sync::atomic::Ordering::Relaxed)
+                == n
+        }
+    })
+    .await;
+}
+
+/// The bulk strings of a RESP reply, in order (nested arrays flattened).
+pub fn bulks(reply: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = reply;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        let Some(nl) = rest.find("\r\n") else { break };
+        let Ok(n) = rest[..nl].parse::<usize>() else {
+            continue;
+        };
+        out.push(rest[nl + 2..nl + 2 + n].to_string());
+        rest = &rest[nl + 2 + n..];
+    }
+    out
+}
+
+/// The encoding OBJECT ENCODING would report for `key` in db 0 ("none" if missing).
+pub fn encoding(s: &TestServer, key: &str) -> &'static str {
+    let mut l = s.srv.ks.lock(0, [key.as_bytes()], herald::util::now_ms());
+    l.get(key.as_bytes()).map_or("none", |e| e.value.encoding())
+}
