@@ -31,6 +31,8 @@ use crate::server::Server;
 const READ_CHUNK: usize = 16 * 1024;
 /// Buffers larger than this are released after use instead of being kept for the next batch.
 const KEEP_BUF: usize = 64 * 1024;
+/// Buffers of a connection with no traffic for this long are released.
+const IDLE_RELEASE: Duration = Duration::from_secs(2);
 
 /// The reply a non-loopback client gets in protected mode (Redis 7.0's exact text).
 pub const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
@@ -93,8 +95,11 @@ fn timeout_exempt(info: &ClientInfo) -> bool {
 pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>) {
     let authed = !srv.auth_required();
     let mut client = Client::new(info.clone(), authed);
-    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
-    let mut wbuf = BytesMut::with_capacity(READ_CHUNK);
+    // Buffers are allocated when data arrives and released after IDLE_RELEASE without
+    // traffic, so an idle connection costs no buffer memory (Redis's clientsCron frees idle
+    // query buffers the same way).
+    let mut rbuf = BytesMut::new();
+    let mut wbuf = BytesMut::new();
     let mut dec = RequestDecoder::new();
     let mut stop = srv.shutdown_signal();
     let mut closing = false;
@@ -197,17 +202,16 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             info.obuf.store(0, Ordering::Relaxed);
             wbuf.clear();
             if wbuf.capacity() > KEEP_BUF {
-                wbuf = BytesMut::with_capacity(READ_CHUNK);
+                wbuf = BytesMut::new();
             }
         }
         if closing || info.is_killed() {
             break;
         }
         if rbuf.is_empty() && rbuf.capacity() > KEEP_BUF {
-            rbuf = BytesMut::with_capacity(READ_CHUNK);
+            rbuf = BytesMut::new();
         }
         let want = dec.pending_bulk(rbuf.len()).clamp(READ_CHUNK, 1 << 20);
-        rbuf.reserve(want);
         info.qbuf.store(rbuf.len(), Ordering::Relaxed);
         info.qbuf_cap.store(rbuf.capacity(), Ordering::Relaxed);
         info.qbuf_peak.fetch_max(rbuf.len(), Ordering::Relaxed);
@@ -218,14 +222,30 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                 tokio::time::sleep_until(last_io + Duration::from_secs(idle)).await
             }
         };
+        let holding = rbuf.is_empty() && (rbuf.capacity() > 0 || wbuf.capacity() > 0);
         tokio::select! {
-            r = sock.read_buf(&mut rbuf) => match r {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    last_io = Instant::now();
-                    srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+            // Wait for readiness first and reserve only then, so a quiet connection does not
+            // sit on an empty 16 KiB buffer.
+            r = sock.readable() => {
+                if r.is_err() {
+                    break;
                 }
-            },
+                rbuf.reserve(want);
+                match sock.try_read_buf(&mut rbuf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        last_io = Instant::now();
+                        srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => break,
+                }
+            }
+            _ = tokio::time::sleep_until(last_io + IDLE_RELEASE), if holding => {
+                rbuf = BytesMut::new();
+                wbuf = BytesMut::new();
+                info.qbuf_cap.store(0, Ordering::Relaxed);
+            }
             _ = info.outbound.ready() => {}
             _ = info.kill.notified() => break,
             _ = stop.changed() => break,
