@@ -105,7 +105,7 @@ trap 'rm -f "$out"' EXIT
 for s in "${SCENARIOS[@]}"; do
     py="$VENV_DIR/$(venv_of "$s")/bin/python"
     start_ms=$((${EPOCHREALTIME/./} / 1000))
-    ECO_HOST="${ECO_HOST:-127.0.0.1}" ECO_PORT="$PORT" PYTHONUNBUFFERED=1 \
+    ECO_HOST="${ECO_HOST:-127.0.0.1}" ECO_PORT="$PORT" PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
         timeout --kill-after=10 "$SCENARIO_TIMEOUT" "$py" "$HERE/scenarios/$s.py" >"$out" 2>&1
     rc=$?
     ms=$((${EPOCHREALTIME/./} / 1000 - start_ms))

@@ -73,7 +73,12 @@ eq([p["message_id"] for p in r.xpending_range("events", "workers", "-", "+", 10,
    ids[3:], "XPENDING filtered by consumer")
 
 # bob dies; carol claims his entries after they've been idle a little.
-time.sleep(0.05)
+wait_until(
+    lambda: min(p["time_since_delivered"] for p in r.xpending_range("events", "workers", "-", "+", 10))
+    >= 30,
+    TIMEOUT,
+    "pending entries idle for 30 ms",
+)
 claimed = r.xautoclaim("events", "workers", "carol", min_idle_time=20, start_id="0-0", count=10)
 next_id, msgs = claimed[0], claimed[1]
 eq(next_id, b"0-0", "XAUTOCLAIM scanned the whole PEL")
