@@ -3,6 +3,10 @@
 #
 #   tests/ecosystem/run.sh PORT [SCENARIO ...]   run the scenarios (all by default) against
 #                                                127.0.0.1:PORT (ECO_HOST overrides the host)
+#   tests/ecosystem/run.sh --herald [SCENARIO ...]
+#                                                start Herald (target/debug/herald, or $HERALD_BIN;
+#                                                built with cargo if missing) on a free port, run
+#                                                the scenarios against it, stop it by PID
 #   tests/ecosystem/run.sh --setup               only create/refresh the virtualenvs
 #   tests/ecosystem/run.sh --list                print the scenario names
 #
@@ -83,8 +87,36 @@ setup() {
 case "${1:-}" in
     --setup) setup; exit 0 ;;
     --list) printf '%s\n' "${ALL_SCENARIOS[@]}"; exit 0 ;;
-    ''|-h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    ''|-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
+if [ "$1" = "--herald" ]; then
+    shift
+    command -v "$PYTHON" >/dev/null 2>&1 || unavailable "$PYTHON not found"
+    bin="${HERALD_BIN:-$REPO/target/debug/herald}"
+    if [ ! -x "$bin" ]; then
+        (cd "$REPO" && cargo build --bin herald) || exit 1
+    fi
+    log="$(mktemp)"
+    "$bin" --port 0 --bind 127.0.0.1 >"$log" 2>&1 &
+    herald_pid=$!
+    trap 'kill "$herald_pid" 2>/dev/null; wait "$herald_pid" 2>/dev/null; rm -f "$log"' EXIT
+    port=""
+    for _ in $(seq 1 200); do
+        port="$(sed -n 's/.*Ready to accept connections on \[127\.0\.0\.1:\([0-9]*\)\].*/\1/p' "$log")"
+        [ -n "$port" ] && break
+        kill -0 "$herald_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ -z "$port" ]; then
+        echo "ecosystem: Herald did not start:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+    echo "ecosystem: Herald (pid $herald_pid) on port $port"
+    # Run as a child so the trap above stops Herald whatever the outcome.
+    "$0" "$port" "$@"
+    exit $?
+fi
 PORT="$1"
 shift
 case "$PORT" in
