@@ -296,3 +296,51 @@ async fn client_unblock_timeout_and_error() {
     assert_eq!(w.read_reply().await, b"_\r\n");
     s.stop().await;
 }
+
+/// Timeouts racing hand-offs: many consumers BLPOP with timeouts about as long as the gaps
+/// between pushes; every pushed element is either received exactly once or still in the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_racing_handoffs_never_lose_an_element() {
+    let s = TestServer::start().await;
+    let addr = s.addr;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut consumers = Vec::new();
+    for _ in 0..8 {
+        let stop = stop.clone();
+        consumers.push(tokio::spawn(async move {
+            let mut c = RawClient::connect(addr).await;
+            let mut got = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = c.cmd_str(&["BLPOP", "race", "0.01"]).await;
+                if r != "*-1\r\n" {
+                    got.push(bulks(&r)[1].clone());
+                }
+            }
+            got
+        }));
+    }
+    let mut p = s.client().await;
+    for i in 0..2000 {
+        p.cmd(&["RPUSH", "race", &i.to_string()]).await;
+        if i % 50 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut seen = Vec::new();
+    for c in consumers {
+        seen.extend(c.await.unwrap());
+    }
+    let left = bulks(&p.cmd_str(&["LRANGE", "race", "0", "-1"]).await);
+    seen.extend(left);
+    let mut nums: Vec<u32> = seen.iter().map(|v| v.parse().unwrap()).collect();
+    nums.sort_unstable();
+    assert_eq!(
+        nums,
+        (0..2000).collect::<Vec<u32>>(),
+        "lost or duplicated elements"
+    );
+    wait_blocked(&s, 0).await;
+    assert_eq!(herald::blocking::registry_len(&s.srv), 0);
+    s.stop().await;
+}
