@@ -306,14 +306,13 @@ fn intersect(mut sets: Vec<Set>, limit: usize) -> Vec<Bytes> {
 }
 
 /// Stores `members` as a set at `dst` (deleting it when empty) and replies the size, with
-/// `event` (or `del` for an empty result that removed `dst`). Redis publishes SINTERSTORE's
-/// `del` before its reply and SUNIONSTORE/SDIFFSTORE's after it.
-fn store_result(ctx: &mut Ctx, dst: &[u8], members: &[Bytes], event: &str) {
+/// `event` (or `del` for an empty result that removed `dst`). Redis publishes that `del` after
+/// the reply, except when SINTERSTORE found a source key missing (`del_first`).
+fn store_result(ctx: &mut Ctx, dst: &[u8], members: &[Bytes], event: &str, del_first: bool) {
     let set = Set::from_members(members.iter().map(|m| &m[..]));
     let n = set.len();
     if n == 0 {
         let deleted = ctx.ks.del(dst);
-        let del_first = event == "sinterstore";
         if deleted {
             ctx.dirty += 1;
             if del_first {
@@ -349,11 +348,11 @@ fn sinter(ctx: &mut Ctx) -> CmdResult {
 /// SINTERSTORE destination key [key ...]
 fn sinterstore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let members = match inter_inputs(&mut ctx.ks, argv, 2..argv.len())? {
-        Some(sets) => intersect(sets, 0),
-        None => Vec::new(),
+    let (members, missing) = match inter_inputs(&mut ctx.ks, argv, 2..argv.len())? {
+        Some(sets) => (intersect(sets, 0), false),
+        None => (Vec::new(), true),
     };
-    store_result(ctx, arg(argv, 1), &members, "sinterstore");
+    store_result(ctx, arg(argv, 1), &members, "sinterstore", missing);
     Ok(())
 }
 
@@ -426,7 +425,7 @@ fn union_diff_store(ctx: &mut Ctx, diff: bool) -> CmdResult {
     let r = union_diff(ctx, 2..ctx.argv.len(), diff)?;
     let members: Vec<Bytes> = r.members().collect();
     let event = if diff { "sdiffstore" } else { "sunionstore" };
-    store_result(ctx, arg(ctx.argv, 1), &members, event);
+    store_result(ctx, arg(ctx.argv, 1), &members, event, false);
     Ok(())
 }
 
