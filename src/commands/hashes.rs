@@ -170,7 +170,11 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
     }
     if n > 0 {
         ctx.notify(NOTIFY_HASH, "hdel", key);
-        if ctx.ks.get(key).is_some_and(|e| matches!(&e.value, Value::Hash(h) if h.is_empty())) {
+        if ctx
+            .ks
+            .get(key)
+            .is_some_and(|e| matches!(&e.value, Value::Hash(h) if h.is_empty()))
+        {
             ctx.ks.del(key);
             ctx.notify(NOTIFY_GENERIC, "del", key);
         }

@@ -728,7 +728,8 @@ fn zpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
         }
     } else {
         let resp2 = !ctx.out.resp3;
-        ctx.out.array(if resp2 { items.len() * 2 } else { items.len() });
+        ctx.out
+            .array(if resp2 { items.len() * 2 } else { items.len() });
         ctx.notify(NOTIFY_ZSET, pop_event(max), key);
         for (m, s) in &items {
             if !resp2 {
