@@ -13,6 +13,9 @@ use common::{RawClient, TestServer};
 /// A keyspace event as received: (channel, payload).
 type Event = (String, String);
 
+/// The events a command should publish, as (key, event) pairs in order.
+type Want<'a> = &'a [(&'a str, &'a str)];
+
 /// Collects the pmessages waiting on `sub` (RESP2, pattern-subscribed), until the `PING` sent
 /// after them answers.
 async fn events(sub: &mut RawClient) -> Vec<Event> {
@@ -54,7 +57,7 @@ async fn setup() -> (TestServer, RawClient, RawClient) {
 }
 
 /// Runs each command and asserts the events it published (and, for the reply, its prefix).
-async fn run(c: &mut RawClient, sub: &mut RawClient, cases: &[(&str, &str, &[(&str, &str)])]) {
+async fn run(c: &mut RawClient, sub: &mut RawClient, cases: &[(&str, &str, Want<'_>)]) {
     for (cmd, reply, want) in cases {
         let args: Vec<&str> = cmd.split(' ').collect();
         let got = c.cmd_str(&args).await;
@@ -300,7 +303,7 @@ async fn wait_blocked(srv: &TestServer, n: u64) {
 async fn blocked_zset_pops_publish_the_pop_for_the_waiter() {
     let (srv, mut c, mut sub) = setup().await;
     let mut b = srv.client().await;
-    let cases: &[(&str, &str, &str, &[(&str, &str)])] = &[
+    let cases: &[(&str, &str, &str, Want<'_>)] = &[
         (
             "BZPOPMIN bz 0",
             "ZADD bz 1 a",
