@@ -356,11 +356,23 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
             let items = zsets::pop_n(&mut l, db, key, *max, 1);
             if let Some(item) = items.first() {
                 zsets::write_bzpop_reply(&mut out, key, item);
+                events.push((
+                    crate::config::registry::NOTIFY_ZSET,
+                    zsets::pop_event(*max),
+                    key.clone(),
+                ));
             }
         }
         BlockOp::ZMPop { max, count } => {
             let items = zsets::pop_n(&mut l, db, key, *max, *count);
             zsets::write_mpop_reply(&mut out, key, &items);
+            if !items.is_empty() {
+                events.push((
+                    crate::config::registry::NOTIFY_ZSET,
+                    zsets::pop_event(*max),
+                    key.clone(),
+                ));
+            }
         }
     }
     if matches!(lists::get_list_in(&mut l, db, key), Ok(Some(list)) if list.is_empty()) {

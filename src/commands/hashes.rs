@@ -5,6 +5,7 @@ use bytes::Bytes;
 use rand::Rng;
 
 use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group};
+use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_HASH};
 use crate::store::hash::Hash;
 use crate::store::{Locked, Value};
 
@@ -60,6 +61,7 @@ fn hset_generic(ctx: &mut Ctx, hmset: bool) -> CmdResult {
     } else {
         ctx.out.int(created);
     }
+    ctx.notify(NOTIFY_HASH, "hset", key);
     Ok(())
 }
 
@@ -84,6 +86,7 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
         h.set(arg(argv, 2), Bytes::copy_from_slice(arg(argv, 3)));
         ctx.dirty += 1;
         ctx.out.int(1);
+        ctx.notify(NOTIFY_HASH, "hset", arg(argv, 1));
     }
     Ok(())
 }
@@ -165,7 +168,17 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    delete_if_empty(&mut ctx.ks, key);
+    if n > 0 {
+        ctx.notify(NOTIFY_HASH, "hdel", key);
+        if ctx
+            .ks
+            .get(key)
+            .is_some_and(|e| matches!(&e.value, Value::Hash(h) if h.is_empty()))
+        {
+            ctx.ks.del(key);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
+        }
+    }
     ctx.dirty += n as u64;
     ctx.out.int(n);
     Ok(())
@@ -221,6 +234,7 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
     h.set(arg(argv, 2), Bytes::from(s));
     ctx.dirty += 1;
     ctx.out.int(new);
+    ctx.notify(NOTIFY_HASH, "hincrby", arg(argv, 1));
     Ok(())
 }
 
@@ -246,6 +260,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     h.set(arg(argv, 2), Bytes::from(text.clone()));
     ctx.dirty += 1;
     ctx.out.bulk(&text);
+    ctx.notify(NOTIFY_HASH, "hincrbyfloat", key);
     Ok(())
 }
 

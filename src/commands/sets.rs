@@ -6,6 +6,7 @@ use rand::Rng;
 
 use super::hashes::{positive_long, range_long, scan};
 use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group, KeySpec};
+use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::store::set::Set;
 use crate::store::{Locked, Value};
 
@@ -25,9 +26,11 @@ fn get_set<'a>(ks: &'a mut Locked, key: &[u8]) -> Result<Option<&'a mut Set>, Cm
     }
 }
 
-fn delete_if_empty(ks: &mut Locked, key: &[u8]) {
-    if matches!(get_set(ks, key), Ok(Some(s)) if s.is_empty()) {
-        ks.del(key);
+/// Deletes `key` if its set became empty, with the `del` event Redis publishes then.
+fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) {
+    if matches!(get_set(&mut ctx.ks, key), Ok(Some(s)) if s.is_empty()) {
+        ctx.ks.del(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
     }
 }
 
@@ -47,6 +50,9 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
         }
     }
     ctx.dirty += added as u64;
+    if added > 0 {
+        ctx.notify(NOTIFY_SET, "sadd", key);
+    }
     ctx.out.int(added);
     Ok(())
 }
@@ -66,7 +72,10 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    delete_if_empty(&mut ctx.ks, key);
+    if n > 0 {
+        ctx.notify(NOTIFY_SET, "srem", key);
+        delete_if_empty(ctx, key);
+    }
     ctx.dirty += n as u64;
     ctx.out.int(n);
     Ok(())
@@ -136,9 +145,10 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         };
         let i = rand::thread_rng().gen_range(0..s.len());
         let m = s.remove_index(i).unwrap_or_default();
-        delete_if_empty(&mut ctx.ks, key);
         ctx.dirty += 1;
+        ctx.notify(NOTIFY_SET, "spop", key);
         ctx.out.bulk(&m);
+        delete_if_empty(ctx, key);
         return Ok(());
     }
     let count = positive_long(arg(argv, 2), None)? as usize;
@@ -151,11 +161,17 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     if count >= s.len() {
+        ctx.notify(NOTIFY_SET, "spop", key);
         reply_set(&mut ctx.out, get_set(&mut ctx.ks, key)?.map(|s| &*s));
         let n = ctx.ks.del(key) as u64;
         ctx.dirty += n;
+        ctx.notify(NOTIFY_GENERIC, "del", key);
         return Ok(());
     }
+    ctx.notify(NOTIFY_SET, "spop", key);
+    let Some(s) = get_set(&mut ctx.ks, key)? else {
+        return Err(CmdError::NoSuchKey);
+    };
     let mut rng = rand::thread_rng();
     ctx.out.set(count);
     for _ in 0..count {
@@ -234,18 +250,19 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    delete_if_empty(&mut ctx.ks, src);
     ctx.dirty += 1;
-    match get_set(&mut ctx.ks, dst)? {
-        Some(d) => {
-            if d.add(m) {
-                ctx.dirty += 1;
-            }
-        }
+    ctx.notify(NOTIFY_SET, "srem", src);
+    delete_if_empty(ctx, src);
+    let added = match get_set(&mut ctx.ks, dst)? {
+        Some(d) => d.add(m),
         None => {
             ctx.ks.set(dst, Value::Set(Set::from_members([m])));
-            ctx.dirty += 1;
+            true
         }
+    };
+    if added {
+        ctx.dirty += 1;
+        ctx.notify(NOTIFY_SET, "sadd", dst);
     }
     ctx.out.int(1);
     Ok(())
@@ -288,19 +305,30 @@ fn intersect(mut sets: Vec<Set>, limit: usize) -> Vec<Bytes> {
     out
 }
 
-/// Stores `members` as a set at `dst` (deleting it when empty) and replies the size.
-fn store_result(ctx: &mut Ctx, dst: &[u8], members: &[Bytes]) {
+/// Stores `members` as a set at `dst` (deleting it when empty) and replies the size, with
+/// `event` (or `del` for an empty result that removed `dst`). Redis publishes that `del` after
+/// the reply, except when SINTERSTORE found a source key missing (`del_first`).
+fn store_result(ctx: &mut Ctx, dst: &[u8], members: &[Bytes], event: &str, del_first: bool) {
     let set = Set::from_members(members.iter().map(|m| &m[..]));
     let n = set.len();
     if n == 0 {
-        if ctx.ks.del(dst) {
+        let deleted = ctx.ks.del(dst);
+        if deleted {
             ctx.dirty += 1;
+            if del_first {
+                ctx.notify(NOTIFY_GENERIC, "del", dst);
+            }
+        }
+        ctx.out.int(0);
+        if deleted && !del_first {
+            ctx.notify(NOTIFY_GENERIC, "del", dst);
         }
     } else {
         ctx.ks.set(dst, Value::Set(set));
         ctx.dirty += 1;
+        ctx.out.int(n as i64);
+        ctx.notify(NOTIFY_SET, event, dst);
     }
-    ctx.out.int(n as i64);
 }
 
 /// SINTER key [key ...]
@@ -320,11 +348,11 @@ fn sinter(ctx: &mut Ctx) -> CmdResult {
 /// SINTERSTORE destination key [key ...]
 fn sinterstore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
-    let members = match inter_inputs(&mut ctx.ks, argv, 2..argv.len())? {
-        Some(sets) => intersect(sets, 0),
-        None => Vec::new(),
+    let (members, missing) = match inter_inputs(&mut ctx.ks, argv, 2..argv.len())? {
+        Some(sets) => (intersect(sets, 0), false),
+        None => (Vec::new(), true),
     };
-    store_result(ctx, arg(argv, 1), &members);
+    store_result(ctx, arg(argv, 1), &members, "sinterstore", missing);
     Ok(())
 }
 
@@ -396,7 +424,8 @@ fn union_diff_reply(ctx: &mut Ctx, diff: bool) -> CmdResult {
 fn union_diff_store(ctx: &mut Ctx, diff: bool) -> CmdResult {
     let r = union_diff(ctx, 2..ctx.argv.len(), diff)?;
     let members: Vec<Bytes> = r.members().collect();
-    store_result(ctx, arg(ctx.argv, 1), &members);
+    let event = if diff { "sdiffstore" } else { "sunionstore" };
+    store_result(ctx, arg(ctx.argv, 1), &members, event, false);
     Ok(())
 }
 

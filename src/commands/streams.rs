@@ -14,6 +14,7 @@ use bytes::Bytes;
 
 use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group as CmdGroup, KeySpec};
 use crate::blocking::BlockOp;
+use crate::config::registry::NOTIFY_STREAM;
 use crate::protocol::Out;
 use crate::store::stream::{
     parse_id_generic, parse_interval_id, parse_strict_id, EntryRef, Group, Stream, StreamId, Trim,
@@ -313,12 +314,18 @@ fn xadd(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::NoSuchKey);
     };
     st.append(id, pairs);
-    if a.how != Trim::None {
-        st.trim(a.how, a.approx, a.limit);
-    }
+    let trimmed = if a.how != Trim::None {
+        st.trim(a.how, a.approx, a.limit)
+    } else {
+        0
+    };
     reply_id(&mut ctx.out, id);
     ctx.dirty += 1;
     ctx.signal_ready(key);
+    ctx.notify(NOTIFY_STREAM, "xadd", key);
+    if trimmed > 0 {
+        ctx.notify(NOTIFY_STREAM, "xtrim", key);
+    }
     Ok(())
 }
 
@@ -331,6 +338,9 @@ fn xtrim(ctx: &mut Ctx) -> CmdResult {
     };
     let n = st.trim(a.how, a.approx, a.limit);
     ctx.dirty += n;
+    if n > 0 {
+        ctx.notify(NOTIFY_STREAM, "xtrim", arg(ctx.argv, 1));
+    }
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -412,6 +422,9 @@ fn xdel(ctx: &mut Ctx) -> CmdResult {
     };
     let n = ids.into_iter().filter(|&id| st.delete(id)).count();
     ctx.dirty += n as u64;
+    if n > 0 {
+        ctx.notify(NOTIFY_STREAM, "xdel", arg(argv, 1));
+    }
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -654,6 +667,9 @@ fn xread_generic(ctx: &mut Ctx, xreadgroup: bool) -> CmdResult {
     let count = count as usize;
     let mut served = 0;
     let mut body = bytes::BytesMut::new();
+    // Where in `body` a consumer was created, and for which key: Redis publishes that event
+    // into the reply right after the stream's name.
+    let mut created_at: Vec<(usize, usize)> = Vec::new();
     let resp3 = ctx.out.resp3;
     for (k, gt) in ids.iter().enumerate() {
         let key = arg(argv, streams_arg + k);
@@ -697,6 +713,7 @@ fn xread_generic(ctx: &mut Ctx, xreadgroup: bool) -> CmdResult {
             Some(gr) => {
                 if touch_consumer(st, gr, now) {
                     ctx.dirty += 1;
+                    created_at.push((o.buf.len(), streams_arg + k));
                 }
                 if history {
                     reply_group_history(&mut o, st, gr, gt.incr().unwrap_or_default(), count, now);
@@ -717,7 +734,13 @@ fn xread_generic(ctx: &mut Ctx, xreadgroup: bool) -> CmdResult {
         } else {
             ctx.out.array(served);
         }
-        ctx.out.raw(&body);
+        let mut from = 0;
+        for (at, key_at) in created_at {
+            ctx.out.raw(body.get(from..at).unwrap_or_default());
+            from = at;
+            ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", arg(argv, key_at));
+        }
+        ctx.out.raw(body.get(from..).unwrap_or_default());
         return Ok(());
     }
     let Some(deadline) = timeout else {
@@ -919,6 +942,7 @@ fn xgroup_create(ctx: &mut Ctx) -> CmdResult {
         .insert(Bytes::copy_from_slice(grp), Group::new(id, entries_read));
     ctx.dirty += 1;
     ctx.out.ok();
+    ctx.notify(NOTIFY_STREAM, "xgroup-create", key);
     Ok(())
 }
 
@@ -943,6 +967,7 @@ fn xgroup_setid(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.dirty += 1;
     ctx.out.ok();
+    ctx.notify(NOTIFY_STREAM, "xgroup-setid", arg(argv, 2));
     Ok(())
 }
 
@@ -959,6 +984,9 @@ fn xgroup_destroy(ctx: &mut Ctx) -> CmdResult {
         ctx.signal_ready(key);
     }
     ctx.out.int(removed as i64);
+    if removed {
+        ctx.notify(NOTIFY_STREAM, "xgroup-destroy", key);
+    }
     Ok(())
 }
 
@@ -972,6 +1000,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx) -> CmdResult {
         .is_some_and(|g| g.create_consumer(arg(argv, 4), now));
     if created {
         ctx.dirty += 1;
+        ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", arg(argv, 2));
     }
     ctx.out.int(created as i64);
     Ok(())
@@ -986,6 +1015,7 @@ fn xgroup_delconsumer(ctx: &mut Ctx) -> CmdResult {
         .and_then(|g| g.delete_consumer(arg(argv, 4)));
     if pending.is_some() {
         ctx.dirty += 1;
+        ctx.notify(NOTIFY_STREAM, "xgroup-delconsumer", arg(argv, 2));
     }
     ctx.out.int(pending.unwrap_or(0) as i64);
     Ok(())
@@ -1257,6 +1287,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
     }
     let mut body = bytes::BytesMut::new();
     let mut n = 0;
+    let mut created = false;
     let mut o = Out::new(&mut body, ctx.out.resp3);
     for id in ids {
         let exists = st.contains(id);
@@ -1287,7 +1318,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         if !fresh && minidle != 0 && now - (nack.delivery_time as i64) < minidle {
             continue;
         }
-        g.create_consumer(&name, now as u64);
+        created |= g.create_consumer(&name, now as u64);
         if let Some(c) = g.consumers.get_mut(&name[..]) {
             c.seen_time = now as u64;
         }
@@ -1322,6 +1353,11 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.dirty += dirty;
     ctx.out.array(n);
+    // The consumer is created as its first entry is claimed, so Redis publishes the event
+    // right before that entry in the reply.
+    if created {
+        ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
+    }
     ctx.out.raw(&body);
     Ok(())
 }
@@ -1375,6 +1411,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
     let mut deleted = Vec::new();
     let mut body = bytes::BytesMut::new();
     let mut n = 0;
+    let mut created = false;
     let mut o = Out::new(&mut body, ctx.out.resp3);
     let mut cursor = Some(start);
     let mut dirty = 0;
@@ -1418,7 +1455,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
         if minidle != 0 && (now as i64 - dtime as i64) < minidle {
             continue;
         }
-        g.create_consumer(&name, now);
+        created |= g.create_consumer(&name, now);
         if let Some(c) = g.consumers.get_mut(&name[..]) {
             c.seen_time = now;
         }
@@ -1455,10 +1492,13 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
             .unwrap_or(StreamId::MIN)
     };
     ctx.dirty += dirty;
+    ctx.out.array(3);
+    reply_id(&mut ctx.out, next_cursor);
+    ctx.out.array(n);
+    if created {
+        ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
+    }
     let out = &mut ctx.out;
-    out.array(3);
-    reply_id(out, next_cursor);
-    out.array(n);
     out.raw(&body);
     out.array(deleted.len());
     for id in deleted {
@@ -1520,6 +1560,7 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.dirty += 1;
     ctx.out.ok();
+    ctx.notify(NOTIFY_STREAM, "xsetid", arg(argv, 1));
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use smallvec::SmallVec;
 use super::hashes::{positive_long, range_long, scan};
 use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group, KeySpec};
 use crate::blocking::{self, BlockOp};
+use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::protocol::Out;
 use crate::store::zset::ZSet;
 use crate::store::{Locked, Value};
@@ -43,6 +44,24 @@ fn get_zset<'a>(ks: &'a mut Locked, key: &[u8]) -> Result<Option<&'a mut ZSet>, 
 fn delete_if_empty(ks: &mut Locked, db: usize, key: &[u8]) {
     if matches!(get_zset_in(ks, db, key), Ok(Some(z)) if z.is_empty()) {
         ks.del_in(db, key);
+    }
+}
+
+/// Deletes `key` if its zset became empty, with the `del` event Redis publishes then.
+fn notify_if_deleted(ctx: &mut Ctx, key: &[u8]) {
+    let db = ctx.ks.db;
+    delete_if_empty(&mut ctx.ks, db, key);
+    if ctx.ks.get(key).is_none() {
+        ctx.notify(NOTIFY_GENERIC, "del", key);
+    }
+}
+
+/// The event Redis publishes for a pop from the min or max end.
+pub fn pop_event(max: bool) -> &'static str {
+    if max {
+        "zpopmax"
+    } else {
+        "zpopmin"
     }
 }
 
@@ -342,6 +361,9 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
     } else {
         ctx.out.int(if ch { added + updated } else { added });
     }
+    if added + updated > 0 {
+        ctx.notify(NOTIFY_ZSET, if incr { "zincr" } else { "zadd" }, key);
+    }
     Ok(())
 }
 
@@ -370,8 +392,10 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    let db = ctx.ks.db;
-    delete_if_empty(&mut ctx.ks, db, key);
+    if n > 0 {
+        ctx.notify(NOTIFY_ZSET, "zrem", key);
+        notify_if_deleted(ctx, key);
+    }
     ctx.dirty += n as u64;
     ctx.out.int(n);
     Ok(())
@@ -534,7 +558,7 @@ fn zrange_generic(
     };
     match store {
         None => reply_range(&mut ctx.out, &items, withscores),
-        Some(dst_at) => store_zset(ctx, arg(argv, dst_at), &items),
+        Some(dst_at) => store_zset(ctx, arg(argv, dst_at), &items, "zrangestore"),
     }
     Ok(())
 }
@@ -567,13 +591,18 @@ fn limited(
     }
 }
 
-/// Stores `items` as a new sorted set at `dst` (or deletes it when empty); replies the size.
-fn store_zset(ctx: &mut Ctx, dst: &[u8], items: &[(Bytes, f64)]) {
+/// Stores `items` as a new sorted set at `dst` (or deletes it when empty); replies the size,
+/// then publishes `event` (or `del` when an empty result removed `dst`).
+fn store_zset(ctx: &mut Ctx, dst: &[u8], items: &[(Bytes, f64)], event: &str) {
     if items.is_empty() {
-        if ctx.ks.del(dst) {
+        let deleted = ctx.ks.del(dst);
+        if deleted {
             ctx.dirty += 1;
         }
         ctx.out.int(0);
+        if deleted {
+            ctx.notify(NOTIFY_GENERIC, "del", dst);
+        }
         return;
     }
     let mut z = ZSet::new();
@@ -586,6 +615,7 @@ fn store_zset(ctx: &mut Ctx, dst: &[u8], items: &[(Bytes, f64)]) {
     ctx.dirty += 1;
     signal(ctx, dst);
     ctx.out.int(n as i64);
+    ctx.notify(NOTIFY_ZSET, event, dst);
 }
 
 /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
@@ -687,14 +717,30 @@ fn zpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
     let db = ctx.ks.db;
     let items = pop_n(&mut ctx.ks, db, key, max, count.unwrap_or(1));
     ctx.dirty += items.len() as u64;
+    // Redis publishes the pop event after the reply's array header and before its elements,
+    // and `del` after them: a RESP3 client subscribed to its own events sees them there.
     if count.is_none() {
         ctx.out.array(2);
+        ctx.notify(NOTIFY_ZSET, pop_event(max), key);
         for (m, s) in &items {
             ctx.out.bulk(m);
             ctx.out.double(*s);
         }
     } else {
-        reply_range(&mut ctx.out, &items, true);
+        let resp2 = !ctx.out.resp3;
+        ctx.out
+            .array(if resp2 { items.len() * 2 } else { items.len() });
+        ctx.notify(NOTIFY_ZSET, pop_event(max), key);
+        for (m, s) in &items {
+            if !resp2 {
+                ctx.out.array(2);
+            }
+            ctx.out.bulk(m);
+            ctx.out.double(*s);
+        }
+    }
+    if ctx.ks.get(key).is_none() {
+        ctx.notify(NOTIFY_GENERIC, "del", key);
     }
     Ok(())
 }
@@ -790,7 +836,18 @@ fn mpop_from(ctx: &mut Ctx, a: &MPopArgs) -> Result<bool, CmdError> {
         }
         let items = pop_n(&mut ctx.ks, db, key, a.max, a.count);
         ctx.dirty += items.len() as u64;
-        write_mpop_reply(&mut ctx.out, key, &items);
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        ctx.out.array(items.len());
+        ctx.notify(NOTIFY_ZSET, pop_event(a.max), key);
+        for (m, s) in &items {
+            ctx.out.array(2);
+            ctx.out.bulk(m);
+            ctx.out.double(*s);
+        }
+        if ctx.ks.get(key).is_none() {
+            ctx.notify(NOTIFY_GENERIC, "del", key);
+        }
         return Ok(true);
     }
     Ok(false)
@@ -817,9 +874,16 @@ fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
             continue;
         }
         let items = pop_n(&mut ctx.ks, db, key, max, 1);
-        if let Some(item) = items.first() {
+        if let Some((m, s)) = items.first() {
             ctx.dirty += 1;
-            write_bzpop_reply(&mut ctx.out, key, item);
+            ctx.out.array(3);
+            ctx.out.bulk(key);
+            ctx.notify(NOTIFY_ZSET, pop_event(max), key);
+            ctx.out.bulk(m);
+            ctx.out.double(*s);
+            if ctx.ks.get(key).is_none() {
+                ctx.notify(NOTIFY_GENERIC, "del", key);
+            }
             return Ok(());
         }
     }
@@ -872,24 +936,34 @@ fn bzmpop(ctx: &mut Ctx) -> CmdResult {
 fn zremrangebyrank(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let (s, e) = (ctx.int_arg(2)?, ctx.int_arg(3)?);
-    zremrange(ctx, |z| rank_span(s, e, z.len()), arg(argv, 1))
+    zremrange(
+        ctx,
+        |z| rank_span(s, e, z.len()),
+        arg(argv, 1),
+        "zremrangebyrank",
+    )
 }
 
 /// ZREMRANGEBYSCORE key min max
 fn zremrangebyscore(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let r = ScoreRange::parse(arg(argv, 2), arg(argv, 3)).ok_or(CmdError::msg(NOT_FLOAT))?;
-    zremrange(ctx, |z| r.ranks(z), arg(argv, 1))
+    zremrange(ctx, |z| r.ranks(z), arg(argv, 1), "zremrangebyscore")
 }
 
 /// ZREMRANGEBYLEX key min max
 fn zremrangebylex(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
     let r = LexRange::parse(arg(argv, 2), arg(argv, 3)).ok_or(CmdError::msg(NOT_LEX))?;
-    zremrange(ctx, |z| r.ranks(z), arg(argv, 1))
+    zremrange(ctx, |z| r.ranks(z), arg(argv, 1), "zremrangebylex")
 }
 
-fn zremrange(ctx: &mut Ctx, span: impl Fn(&ZSet) -> (usize, usize), key: &[u8]) -> CmdResult {
+fn zremrange(
+    ctx: &mut Ctx,
+    span: impl Fn(&ZSet) -> (usize, usize),
+    key: &[u8],
+    event: &str,
+) -> CmdResult {
     let mut n = 0;
     if let Some(z) = get_zset(&mut ctx.ks, key)? {
         let (lo, hi) = span(z);
@@ -898,8 +972,10 @@ fn zremrange(ctx: &mut Ctx, span: impl Fn(&ZSet) -> (usize, usize), key: &[u8]) 
             n += 1;
         }
     }
-    let db = ctx.ks.db;
-    delete_if_empty(&mut ctx.ks, db, key);
+    if n > 0 {
+        ctx.notify(NOTIFY_ZSET, event, key);
+        notify_if_deleted(ctx, key);
+    }
     ctx.dirty += n as u64;
     ctx.out.int(n as i64);
     Ok(())
@@ -1033,7 +1109,14 @@ fn zsetop_generic(ctx: &mut Ctx, dst: Option<usize>, numkeys_at: usize, op: SetO
     }
     let result = compute_setop(srcs, weights, agg, op);
     match dst {
-        Some(d) => store_zset(ctx, arg(argv, d), &result),
+        Some(d) => {
+            let event = match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            };
+            store_zset(ctx, arg(argv, d), &result, event)
+        }
         None => reply_range(&mut ctx.out, &result, withscores),
     }
     Ok(())
