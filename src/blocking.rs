@@ -420,9 +420,20 @@ fn serve_stream_waiters(srv: &Server, l: &mut crate::store::Locked, db: usize, k
         };
         let st = streams::get_stream_in(l, db, key).ok().flatten();
         let reply = streams::serve_blocked(st, key, &w.op, idx, w.resp3, now, || w.claim(SERVED));
-        let Some(reply) = reply else {
+        let Some((reply, created_consumer)) = reply else {
             continue;
         };
+        if created_consumer {
+            // Redis creates the consumer while serving the blocked reader, and says so.
+            crate::notify::notify(
+                srv,
+                crate::config::registry::NOTIFY_STREAM,
+                "xgroup-createconsumer",
+                key,
+                db,
+                None,
+            );
+        }
         if let Some(q) = l
             .shard_in(db, key)
             .and_then(|s| s.waiters.get_mut(&key[..]))

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::sync::atomic::Ordering;
-
 use common::{RawClient, TestServer};
 
 /// A keyspace event as received: (channel, payload).
@@ -291,13 +289,7 @@ async fn stream_events() {
     srv.stop().await;
 }
 
-/// Waits until `n` clients are blocked.
-async fn wait_blocked(srv: &TestServer, n: u64) {
-    common::wait_until(|| async {
-        srv.srv.stats.blocked_clients.load(Ordering::Relaxed) as u64 == n
-    })
-    .await;
-}
+use common::wait_blocked;
 
 #[tokio::test]
 async fn blocked_zset_pops_publish_the_pop_for_the_waiter() {
@@ -338,6 +330,36 @@ async fn blocked_zset_pops_publish_the_pop_for_the_waiter() {
         assert_eq!(String::from_utf8(b.read_reply().await).unwrap(), *reply);
         assert_eq!(events(&mut sub).await, expect(want), "{block}");
     }
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn blocked_xreadgroup_with_a_new_consumer_publishes_its_creation() {
+    let (srv, mut c, mut sub) = setup().await;
+    c.cmd(&["XGROUP", "CREATE", "st", "g", "$", "MKSTREAM"])
+        .await;
+    assert_eq!(events(&mut sub).await, expect(&[("st", "xgroup-create")]));
+    let mut b = srv.client().await;
+    b.send(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g",
+        b"newc",
+        b"BLOCK",
+        b"0",
+        b"STREAMS",
+        b"st",
+        b">",
+    ])
+    .await;
+    wait_blocked(&srv, 1).await;
+    c.cmd(&["XADD", "st", "1-1", "f", "v"]).await;
+    let reply = String::from_utf8(b.read_reply().await).unwrap();
+    assert!(reply.contains("$3\r\n1-1\r\n"), "{reply}");
+    assert_eq!(
+        events(&mut sub).await,
+        expect(&[("st", "xadd"), ("st", "xgroup-createconsumer")])
+    );
     srv.stop().await;
 }
 

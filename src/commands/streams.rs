@@ -791,7 +791,7 @@ pub fn serve_blocked(
     resp3: bool,
     now: u64,
     claim: impl FnOnce() -> bool,
-) -> Option<Vec<u8>> {
+) -> Option<(Vec<u8>, bool)> {
     let BlockOp::XRead { ids, count, group } = op else {
         return None;
     };
@@ -804,7 +804,7 @@ pub fn serve_blocked(
             return None;
         }
         Out::new(&mut buf, resp3).error("UNBLOCKED the stream key no longer exists");
-        return Some(buf.to_vec());
+        return Some((buf.to_vec(), false));
     };
     let gt = match group {
         Some(gr) => match st.groups.get(&gr.group[..]) {
@@ -815,7 +815,7 @@ pub fn serve_blocked(
                 Out::new(&mut buf, resp3).error(
                     "NOGROUP the consumer group this client was blocked on no longer exists",
                 );
-                return Some(buf.to_vec());
+                return Some((buf.to_vec(), false));
             }
             Some(g) => g.last_id,
         },
@@ -835,9 +835,10 @@ pub fn serve_blocked(
         out.array(2);
     }
     out.bulk(key);
+    let mut created = false;
     match group {
         Some(gr) => {
-            touch_consumer(st, gr, now);
+            created = touch_consumer(st, gr, now);
             reply_group_new(&mut out, st, gr, gt, count, now);
         }
         None => {
@@ -845,7 +846,7 @@ pub fn serve_blocked(
             reply_range(&mut out, st, start, StreamId::MAX, count, false);
         }
     }
-    Some(buf.to_vec())
+    Some((buf.to_vec(), created))
 }
 
 // ---------------------------------------------------------------------------------------------
