@@ -186,7 +186,9 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
 /// A SCAN cursor, parsed as Redis's `parseScanCursorOrReply` does with `strtoul`: leading
 /// zeros, `+` and `-` (which wraps) are accepted, leading space and trailing bytes are not.
 fn parse_cursor(b: &[u8]) -> Option<u64> {
-    if b.first().is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')) {
+    if b.first()
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+    {
         return None;
     }
     let mut buf = Vec::with_capacity(b.len() + 1);
@@ -197,13 +199,9 @@ fn parse_cursor(b: &[u8]) -> Option<u64> {
     let (v, at_nul, erange) = unsafe {
         *libc::__errno_location() = 0;
         let v = libc::strtoul(buf.as_ptr() as *const libc::c_char, &mut end, 10);
-        (
-            v,
-            *end == 0,
-            *libc::__errno_location() == libc::ERANGE,
-        )
+        (v, *end == 0, *libc::__errno_location() == libc::ERANGE)
     };
-    (at_nul && !erange).then_some(v as u64)
+    (at_nul && !erange).then_some(v)
 }
 
 /// Cursor layout: the low 6 bits are the shard; the rest is one more than the number of
@@ -268,8 +266,7 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
             }
             // Redis 7.0 compares the type name case-insensitively; an unknown name matches
             // nothing.
-            if type_name.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes()))
-            {
+            if type_name.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
                 continue;
             }
             if e.expire_at != 0 && e.expire_at <= now {
@@ -853,7 +850,12 @@ const OBJECT_SUBS: &[CommandDef] = &[
     cmd("help", 2, object_help)
         .flags(HELP_FLAGS)
         .acl(Acl::KEYSPACE)
-        .doc(Group::Generic, "6.2.0", "O(1)", "Show helpful text about the different subcommands"),
+        .doc(
+            Group::Generic,
+            "6.2.0",
+            "O(1)",
+            "Show helpful text about the different subcommands",
+        ),
     cmd("idletime", 3, object_idletime)
         .flags(Flags::READONLY)
         .acl(Acl::KEYSPACE)
@@ -877,9 +879,12 @@ const OBJECT_SUBS: &[CommandDef] = &[
 ];
 
 const MEMORY_SUBS: &[CommandDef] = &[
-    cmd("help", 2, memory_help)
-        .flags(HELP_FLAGS)
-        .doc(Group::Server, "4.0.0", "O(1)", "Show helpful text about the different subcommands"),
+    cmd("help", 2, memory_help).flags(HELP_FLAGS).doc(
+        Group::Server,
+        "4.0.0",
+        "O(1)",
+        "Show helpful text about the different subcommands",
+    ),
     cmd("usage", -3, memory_usage)
         .flags(Flags::READONLY)
         .keys(2, 2, 1)
