@@ -628,7 +628,7 @@ fn flushdb(ctx: &mut Ctx) -> CmdResult {
     for (_, shard) in ctx.ks.shards() {
         if !shard.is_empty() {
             removed += shard.len();
-            taken.push(std::mem::take(shard));
+            taken.push(shard.take_data());
         }
     }
     free_shards(taken, asynchronous);

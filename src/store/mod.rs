@@ -115,6 +115,22 @@ impl Shard {
         self.map.len()
     }
 
+    /// Moves the data (keys and volatile index) out, leaving this shard empty. Only the data:
+    /// per-shard state that belongs to connections rather than to keys (waiter registries)
+    /// must stay where it is.
+    pub fn take_data(&mut self) -> Shard {
+        Shard {
+            map: std::mem::take(&mut self.map),
+            volatile: std::mem::take(&mut self.volatile),
+        }
+    }
+
+    /// Exchanges the data of two shards (SWAPDB); see [`Shard::take_data`].
+    pub fn swap_data(&mut self, other: &mut Shard) {
+        std::mem::swap(&mut self.map, &mut other.map);
+        std::mem::swap(&mut self.volatile, &mut other.volatile);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
@@ -213,7 +229,7 @@ impl Keyspace {
             let mut g = shard.lock();
             if !g.is_empty() {
                 removed += g.len();
-                taken.push(std::mem::take(&mut *g));
+                taken.push(g.take_data());
             }
         }
         (removed, taken)
@@ -236,7 +252,7 @@ impl Keyspace {
         for (i, m) in dh.shards.iter().enumerate() {
             let mut g = m.lock();
             if let Some(l) = low.get_mut(i) {
-                std::mem::swap(&mut **l, &mut *g);
+                l.swap_data(&mut g);
             }
         }
         true
