@@ -268,5 +268,8 @@ mod tests {
         let text = "a".repeat(5000);
         assert!(!m(&deep, &text));
         assert!(m(&"*a".repeat(100), &"a".repeat(100)));
+        // The exact limit redis-server 7.0 has: 1000 nested `*` match, 1001 do not.
+        assert!(m(&"*a".repeat(1000), &"a".repeat(1000)));
+        assert!(!m(&"*a".repeat(1001), &"a".repeat(1001)));
     }
 }

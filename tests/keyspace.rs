@@ -74,8 +74,8 @@ async fn expired_keys_are_removed_actively() {
     }
     c.cmd(&["SET", "persistent", "v"]).await;
     assert_eq!(dbsize(&mut c).await, 201);
-    // One pipelined batch, so a loaded machine cannot let early keys expire before the rest
-    // get their TTL.
+    // One pipelined batch, so a slow machine cannot let early keys expire before the rest are
+    // set; every `:1` proves the key existed when its expiry was set.
     let mut batch = Vec::new();
     for i in 0..200 {
         let k = format!("vol:{i}");
@@ -372,7 +372,7 @@ async fn memory_usage_tracks_key_and_value_size() {
     c.cmd(&["SET", "big", &"x".repeat(10_000)]).await;
     let small = parse(c.cmd_str(&["MEMORY", "USAGE", "small"]).await);
     let big = parse(c.cmd_str(&["MEMORY", "USAGE", "big", "SAMPLES", "0"]).await);
-    assert!(small > 32 && small < 512, "{small}");
+    assert!((33..512).contains(&small), "{small}");
     assert!((10_000..10_000 + 512).contains(&big), "{big}");
     c.cmd(&["EXPIRE", "small", "100"]).await;
     let volatile = parse(c.cmd_str(&["MEMORY", "USAGE", "small"]).await);
@@ -404,5 +404,7 @@ async fn object_idletime_and_touch() {
     let again: i64 = again.trim_start_matches(':').trim().parse().unwrap();
     assert!(again >= idle);
     assert_eq!(c.cmd_str(&["TOUCH", "k"]).await, ":1\r\n");
-    assert_eq!(c.cmd_str(&["OBJECT", "IDLETIME", "k"]).await, ":0\r\n");
+    // The LRU clock ticks in whole seconds, so one tick may pass between the two commands.
+    let after = c.cmd_str(&["OBJECT", "IDLETIME", "k"]).await;
+    assert!(after == ":0\r\n" || after == ":1\r\n", "{after}");
 }

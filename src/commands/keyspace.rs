@@ -172,13 +172,16 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
     let pat = ctx.arg(1);
     let all = pat == b"*";
     let now = ctx.ks.now;
-    let mut found: Vec<Bytes> = Vec::new();
+    // Borrowed key slices, not `Bytes` clones: cloning would turn every stored key into a
+    // shared allocation just to list it.
+    let mut found: Vec<&[u8]> = Vec::new();
     for (_, shard) in ctx.ks.shards() {
+        let shard: &store::Shard = shard;
         for (k, e) in shard.map.iter() {
             if (all || crate::glob::matches(pat, k, false))
                 && (e.expire_at == 0 || e.expire_at > now)
             {
-                found.push(k.clone());
+                found.push(k);
             }
         }
     }
@@ -244,7 +247,10 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
     let mut shard = (cursor & (store::SHARDS as u64 - 1)) as usize;
     let mut left_plus = cursor >> SHARD_BITS;
     let mut visited = 0usize;
-    let mut keys: Vec<Bytes> = Vec::new();
+    // The returned keys, concatenated, and where each ends: copies rather than `Bytes` clones,
+    // which would turn each stored key into a shared allocation for good.
+    let mut key_bytes: Vec<u8> = Vec::new();
+    let mut key_ends: Vec<usize> = Vec::new();
     let mut expired: Vec<Bytes> = Vec::new();
     let next = loop {
         if shard >= store::SHARDS {
@@ -276,7 +282,8 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
                 expired.push(k.clone());
                 continue;
             }
-            keys.push(k.clone());
+            key_bytes.extend_from_slice(k);
+            key_ends.push(key_bytes.len());
         }
         // Deleting visited entries only moves other visited entries (swap_remove takes the
         // last one), so `left` stays valid for the next call.
@@ -298,7 +305,12 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
     };
     ctx.out.array(2);
     ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
-    ctx.out.bulks(keys.iter());
+    ctx.out.array(key_ends.len());
+    let mut start = 0;
+    for end in key_ends {
+        ctx.out.bulk(key_bytes.get(start..end).unwrap_or_default());
+        start = end;
+    }
     Ok(())
 }
 
@@ -330,13 +342,13 @@ fn randomkey(ctx: &mut Ctx) -> CmdResult {
         let Some((k, e)) = sh.map.get_index(pick) else {
             continue;
         };
-        let k = k.clone();
         if e.expire_at != 0 && e.expire_at <= now {
+            let k = k.clone();
             sh.remove(&k);
             ctx.ks.expired.push((db, k));
             continue;
         }
-        ctx.out.bulk(&k);
+        ctx.out.bulk(k);
         return Ok(());
     }
 }

@@ -24,7 +24,8 @@
 //! Shards use `swap_remove`, so positions only change by the last entry moving into a hole.
 //! SCAN walks each shard from the end towards the start: a key present for the whole scan is
 //! never moved from the unvisited part to the visited part, which gives Redis's guarantee
-//! (every such key is returned at least once) with a plain integer cursor.
+//! (every such key is returned at least once) with a plain integer cursor (its layout is in
+//! `commands/keyspace.rs`: shard number in the low bits, entries left to visit above them).
 
 pub mod hash;
 pub mod list;
@@ -170,6 +171,15 @@ impl Shard {
         }
     }
 
+    /// Exchanges the data of two shards (SWAPDB), touching their watched keys first; blocked
+    /// clients and WATCHes stay with their database index, as in Redis.
+    pub fn swap_data(&mut self, other: &mut Shard) {
+        self.touch_existing_watched(Some(other));
+        other.touch_existing_watched(Some(self));
+        std::mem::swap(&mut self.map, &mut other.map);
+        std::mem::swap(&mut self.volatile, &mut other.volatile);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
@@ -291,11 +301,7 @@ impl Keyspace {
         for (i, m) in dh.shards.iter().enumerate() {
             let mut g = m.lock();
             if let Some(l) = low.get_mut(i) {
-                l.touch_existing_watched(Some(&g));
-                g.touch_existing_watched(Some(l));
-                // Data moves; blocked clients stay with their database index, as in Redis.
-                std::mem::swap(&mut l.map, &mut g.map);
-                std::mem::swap(&mut l.volatile, &mut g.volatile);
+                l.swap_data(&mut g);
             }
         }
         true
@@ -357,14 +363,14 @@ impl Keyspace {
     }
 }
 
-/// One locked shard: its (db, shard) slot and the guard.
-type Held<'a> = ((u32, u32), MutexGuard<'a, Shard>);
+/// Held shard guards with their (db, shard) slot, in ascending slot order.
+type Guards<'a> = SmallVec<[((u32, u32), MutexGuard<'a, Shard>); 4]>;
 
 /// The shards a command holds, and the database it addresses by default.
 pub struct Locked<'a> {
     pub ks: &'a Keyspace,
     pub db: usize,
-    guards: SmallVec<[Held<'a>; 4]>,
+    guards: Guards<'a>,
     /// The command's notion of "now" (Unix ms), fixed when it started, as Redis caches it.
     pub now: u64,
     /// Keys deleted by lazy expiry during this command, as (db, key).
@@ -583,6 +589,45 @@ mod tests {
         }
         assert_eq!(total, 1000);
         assert_eq!(ks.dbsize(1), 0);
+    }
+
+    #[test]
+    fn swap_and_flush_dbs() {
+        let ks = Keyspace::new(3);
+        for (db, key) in [(0, "a"), (2, "b"), (2, "c")] {
+            let mut l = ks.lock(db, [key], 0);
+            l.set(key.as_bytes(), Value::Str(Bytes::from("v")));
+            assert!(l.set_expire(key.as_bytes(), 100));
+        }
+        assert!(ks.swap_dbs(2, 0));
+        assert_eq!((ks.dbsize(0), ks.dbsize(2)), (2, 1));
+        assert_eq!((ks.volatile_count(0), ks.volatile_count(2)), (2, 1));
+        // Keys are still found through their hash after the swap.
+        let mut l = ks.lock(0, ["b"], 0);
+        assert!(l.get(b"b").is_some());
+        drop(l);
+        assert!(ks.swap_dbs(1, 1));
+        assert!(!ks.swap_dbs(0, 3));
+        let (n, shards) = ks.flush_db(0);
+        assert_eq!(n, 2);
+        assert_eq!(shards.iter().map(Shard::len).sum::<usize>(), 2);
+        assert_eq!((ks.dbsize(0), ks.volatile_count(0)), (0, 0));
+        assert_eq!(ks.flush_db(9).0, 0);
+    }
+
+    #[test]
+    fn memory_estimate_counts_allocations() {
+        assert_eq!(alloc_size(0), 0);
+        assert_eq!(alloc_size(1), 32);
+        assert_eq!(alloc_size(24), 32);
+        assert_eq!(alloc_size(25), 48);
+        let e = Entry::new(Value::Str(Bytes::from(vec![0u8; 1000])));
+        let base = memory_usage(b"k", &e);
+        assert!(base >= 1000 + 32);
+        let mut v = e.clone();
+        v.expire_at = 5;
+        assert!(memory_usage(b"k", &v) > base);
+        assert!(memory_usage(&[0u8; 100], &e) > base);
     }
 
     #[test]
