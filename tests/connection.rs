@@ -363,3 +363,35 @@ async fn hello_validates_before_switching() {
     // Still RESP2 after the failed HELLO.
     assert_eq!(c.cmd_str(&["CLIENT", "GETNAME"]).await, "$-1\r\n");
 }
+
+#[tokio::test]
+async fn idle_connections_release_their_buffers() {
+    let s = TestServer::start().await;
+    let mut a = s.client().await;
+    let id = a.cmd_str(&["CLIENT", "ID"]).await;
+    let id = id.trim_start_matches(':').trim().to_string();
+    // A big request's buffer is released as soon as it is consumed; a small one's is kept
+    // for the next request while the connection is busy.
+    let big = "x".repeat(100_000);
+    assert_eq!(a.cmd_str(&["SET", "k", &big]).await, "+OK\r\n");
+    assert_eq!(a.cmd_str(&["PING"]).await, "+PONG\r\n");
+    let addr = s.addr;
+    let list = |id: String| async move {
+        let mut b = RawClient::connect(addr).await;
+        b.cmd_str(&["CLIENT", "LIST", "ID", &id]).await
+    };
+    let line = list(id.clone()).await;
+    assert!(
+        !line.contains(" qbuf-free=0 "),
+        "buffer released too early: {line}"
+    );
+    // After two quiet seconds the connection gives its buffers back (Redis's clientsCron).
+    wait_until(|| {
+        let id = id.clone();
+        async move { list(id).await.contains(" qbuf=0 qbuf-free=0 ") }
+    })
+    .await;
+    // And it still works afterwards.
+    assert_eq!(a.cmd_str(&["STRLEN", "k"]).await, ":100000\r\n");
+    s.stop().await;
+}
