@@ -81,6 +81,27 @@ pub fn is_float_overflow(s: &[u8]) -> bool {
     }
 }
 
+/// A SCAN cursor, parsed as Redis's `parseScanCursorOrReply` does with `strtoul`: leading
+/// zeros, `+` and `-` (which wraps) are accepted, leading space and trailing bytes are not.
+pub fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
+    if b.first()
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+    {
+        return None;
+    }
+    let mut buf = Vec::with_capacity(b.len() + 1);
+    buf.extend_from_slice(b);
+    buf.push(0);
+    let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: `buf` is NUL-terminated and outlives the call; `end` points into it afterwards.
+    let (v, at_nul, erange) = unsafe {
+        *libc::__errno_location() = 0;
+        let v = libc::strtoul(buf.as_ptr() as *const libc::c_char, &mut end, 10);
+        (v, *end == 0, *libc::__errno_location() == libc::ERANGE)
+    };
+    (at_nul && !erange).then_some(v)
+}
+
 /// Formats a double as C's `%.17g` (what Redis replies for scores and doubles), with `inf` and
 /// `-inf` spelled as Redis does.
 pub fn fmt_double_g17(d: f64) -> String {

@@ -4,15 +4,10 @@
 use bytes::Bytes;
 use rand::Rng;
 
-use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group};
+use super::{arg, cmd, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group};
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_HASH};
 use crate::store::hash::Hash;
 use crate::store::{Locked, Value};
-
-#[inline]
-fn arg(argv: &[Bytes], i: usize) -> &[u8] {
-    argv.get(i).map_or(&[], |b| &b[..])
-}
 
 /// The hash at `key`: `None` if missing, WRONGTYPE if another type.
 fn get_hash<'a>(ks: &'a mut Locked, key: &[u8]) -> Result<Option<&'a mut Hash>, CmdError> {
@@ -264,34 +259,6 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Redis's `getRangeLongFromObjectOrReply`: `msg` (when given) replaces both the
-/// not-an-integer and the out-of-range error.
-pub fn range_long(
-    a: &[u8],
-    min: i64,
-    max: i64,
-    msg: Option<&'static str>,
-) -> Result<i64, CmdError> {
-    let fail = |default: CmdError| msg.map_or(default, CmdError::msg);
-    let v = crate::util::parse_i64(a).ok_or_else(|| fail(CmdError::NotInteger))?;
-    if v < min || v > max {
-        return Err(fail(CmdError::err(format_args!(
-            "value is out of range, value must between {min} and {max}"
-        ))));
-    }
-    Ok(v)
-}
-
-/// Redis's `getPositiveLongFromObjectOrReply`.
-pub fn positive_long(a: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
-    range_long(
-        a,
-        0,
-        i64::MAX,
-        Some(msg.unwrap_or("ERR value is out of range, must be positive")),
-    )
-}
-
 /// HRANDFIELD key [count [WITHVALUES]]
 fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
@@ -417,31 +384,9 @@ pub mod scan {
         }
     }
 
-    /// Redis's `parseScanCursorOrReply` (C `strtoul`: optional sign, decimal, no trailing bytes).
+    /// Redis's `parseScanCursorOrReply` (C `strtoul`), shared with SCAN.
     pub fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
-        let bad = || CmdError::msg("ERR invalid cursor");
-        if a.first().is_some_and(|c| c.is_ascii_whitespace()) {
-            return Err(bad());
-        }
-        let (neg, digits) = match a.first() {
-            Some(b'-') => (true, &a[1..]),
-            Some(b'+') => (false, &a[1..]),
-            _ => (false, a),
-        };
-        if digits.is_empty() {
-            return if a.is_empty() { Ok(0) } else { Err(bad()) };
-        }
-        let mut v: u64 = 0;
-        for &c in digits {
-            if !c.is_ascii_digit() {
-                return Err(bad());
-            }
-            v = v
-                .checked_mul(10)
-                .and_then(|v| v.checked_add((c - b'0') as u64))
-                .ok_or_else(bad)?;
-        }
-        Ok(if neg { v.wrapping_neg() } else { v })
+        crate::util::parse_scan_cursor(a).ok_or_else(|| CmdError::msg("ERR invalid cursor"))
     }
 
     /// `[MATCH pattern] [COUNT count]` from `argv[from..]`.

@@ -27,20 +27,7 @@ const DB_RANGE: &str = "ERR DB index is out of range";
 /// Argument `i` as a C `int`, as `getIntFromObjectOrReply`: `msg` (when given) replaces both
 /// the not-an-integer and the out-of-range error.
 fn int32_arg(ctx: &Ctx, i: usize, msg: Option<&'static str>) -> Result<i64, CmdError> {
-    let Some(v) = crate::util::parse_i64(ctx.arg(i)) else {
-        return Err(msg.map_or(CmdError::NotInteger, CmdError::msg));
-    };
-    if v < i32::MIN as i64 || v > i32::MAX as i64 {
-        return Err(msg.map_or_else(
-            || {
-                CmdError::msg(
-                    "ERR value is out of range, value must between -2147483648 and 2147483647",
-                )
-            },
-            CmdError::msg,
-        ));
-    }
-    Ok(v)
+    super::range_long(ctx.arg(i), i32::MIN as i64, i32::MAX as i64, msg)
 }
 
 /// A database index argument (MOVE, COPY ... DB): an int, then `selectDb`'s range check.
@@ -189,27 +176,6 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// A SCAN cursor, parsed as Redis's `parseScanCursorOrReply` does with `strtoul`: leading
-/// zeros, `+` and `-` (which wraps) are accepted, leading space and trailing bytes are not.
-fn parse_cursor(b: &[u8]) -> Option<u64> {
-    if b.first()
-        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-    {
-        return None;
-    }
-    let mut buf = Vec::with_capacity(b.len() + 1);
-    buf.extend_from_slice(b);
-    buf.push(0);
-    let mut end: *mut libc::c_char = std::ptr::null_mut();
-    // SAFETY: `buf` is NUL-terminated and outlives the call; `end` points into it afterwards.
-    let (v, at_nul, erange) = unsafe {
-        *libc::__errno_location() = 0;
-        let v = libc::strtoul(buf.as_ptr() as *const libc::c_char, &mut end, 10);
-        (v, *end == 0, *libc::__errno_location() == libc::ERANGE)
-    };
-    (at_nul && !erange).then_some(v)
-}
-
 /// Cursor layout: the low 6 bits are the shard; the rest is one more than the number of
 /// entries of that shard still to visit (positions `0..n`, walked from the end), or 0 for
 /// "start this shard from its current end". Cursor 0 is shard 0 from its end: a new scan.
@@ -217,7 +183,8 @@ const SHARD_BITS: u32 = store::SHARDS.trailing_zeros();
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 fn scan(ctx: &mut Ctx) -> CmdResult {
-    let cursor = parse_cursor(ctx.arg(1)).ok_or_else(|| CmdError::msg("ERR invalid cursor"))?;
+    let cursor = crate::util::parse_scan_cursor(ctx.arg(1))
+        .ok_or_else(|| CmdError::msg("ERR invalid cursor"))?;
     let mut count: i64 = 10;
     let mut pattern: Option<&[u8]> = None;
     let mut type_name: Option<&[u8]> = None;

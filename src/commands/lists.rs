@@ -4,17 +4,14 @@
 //! dispatch. A list is never stored empty: the command that pops the last element deletes the key,
 //! as Redis does.
 
-use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group, KeySpec};
+use super::{
+    arg, cmd, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group,
+    KeySpec,
+};
 use crate::blocking::{self, BlockOp};
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::store::list::List;
 use crate::store::{Locked, Value};
-
-/// Argument `i` as bytes (borrowing only the argument vector, not the whole context).
-#[inline]
-fn arg(argv: &[bytes::Bytes], i: usize) -> &[u8] {
-    argv.get(i).map_or(&[], |b| &b[..])
-}
 
 /// Which end of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,10 +164,7 @@ fn pop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
     let key = arg(ctx.argv, 1);
     let count = match ctx.argv.len() {
         2 => None,
-        3 => match crate::util::parse_i64(arg(ctx.argv, 2)) {
-            Some(n) if n >= 0 => Some(n as usize),
-            _ => return Err(CmdError::msg("ERR value is out of range, must be positive")),
-        },
+        3 => Some(positive_long(arg(ctx.argv, 2), None)? as usize),
         _ => return Err(CmdError::WrongArity(ctx.cmd.full_name.clone())),
     };
     let Some(l) = get_list(&mut ctx.ks, key)? else {
@@ -385,25 +379,6 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.out.ok();
     Ok(())
-}
-
-/// A long argument in `[min, max]`, with Redis's `getRangeLongFromObjectOrReply` errors: `msg`
-/// (or the generic not-an-integer text) when it is not a number, `msg` or the range text when it
-/// is outside the range.
-fn range_long(a: &[u8], min: i64, max: i64, msg: Option<&'static str>) -> Result<i64, CmdError> {
-    let v = match crate::util::parse_i64(a) {
-        Some(v) => v,
-        None => return Err(msg.map(CmdError::msg).unwrap_or(CmdError::NotInteger)),
-    };
-    if v < min || v > max {
-        return Err(match msg {
-            Some(m) => CmdError::msg(m),
-            None => CmdError::err(format!(
-                "value is out of range, value must between {min} and {max}"
-            )),
-        });
-    }
-    Ok(v)
 }
 
 /// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]

@@ -487,7 +487,8 @@ pub struct Command {
     pub subs: HashMap<&'static [u8], usize>,
 }
 
-/// Per-command statistics (a parallel array of atomics, so the table stays immutable).
+/// Per-command statistics: one per table row, in a parallel array owned by each server's
+/// `Stats` (`stats.per_command[cmd.id]`), so the table stays immutable and shared.
 #[derive(Default)]
 pub struct CommandStats {
     pub calls: AtomicU64,
@@ -500,7 +501,6 @@ pub struct CommandStats {
 pub struct Table {
     pub commands: Vec<Command>,
     pub by_name: HashMap<&'static [u8], usize>,
-    pub stats: Vec<CommandStats>,
 }
 
 /// All registration blocks.
@@ -524,7 +524,6 @@ impl Table {
         let mut t = Table {
             commands: Vec::new(),
             by_name: HashMap::new(),
-            stats: Vec::new(),
         };
         for group in GROUPS {
             for def in group.iter() {
@@ -532,9 +531,6 @@ impl Table {
                 t.by_name.insert(def.name.as_bytes(), id);
             }
         }
-        t.stats = (0..t.commands.len())
-            .map(|_| CommandStats::default())
-            .collect();
         t
     }
 
@@ -616,6 +612,41 @@ fn unknown_command(argv: &[Bytes]) -> CmdError {
     )))
 }
 
+/// Argument `i` as bytes, empty when absent (arity checks guarantee the fixed positions). A free
+/// function so handlers can read arguments while `ctx.ks` or `ctx.out` is borrowed.
+#[inline]
+pub fn arg(argv: &[Bytes], i: usize) -> &[u8] {
+    argv.get(i).map_or(&[], |b| &b[..])
+}
+
+/// Redis's `getRangeLongFromObjectOrReply`: `msg` (when given) replaces both the
+/// not-an-integer and the out-of-range error.
+pub fn range_long(
+    a: &[u8],
+    min: i64,
+    max: i64,
+    msg: Option<&'static str>,
+) -> Result<i64, CmdError> {
+    let fail = |default: CmdError| msg.map_or(default, CmdError::msg);
+    let v = crate::util::parse_i64(a).ok_or_else(|| fail(CmdError::NotInteger))?;
+    if v < min || v > max {
+        return Err(fail(CmdError::err(format_args!(
+            "value is out of range, value must between {min} and {max}"
+        ))));
+    }
+    Ok(v)
+}
+
+/// Redis's `getPositiveLongFromObjectOrReply`.
+pub fn positive_long(a: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
+    range_long(
+        a,
+        0,
+        i64::MAX,
+        Some(msg.unwrap_or("ERR value is out of range, must be positive")),
+    )
+}
+
 /// Redis's `addReplySubcommandSyntaxError`: a subcommand called with arguments it does not take.
 pub fn subcommand_syntax_error(argv: &[Bytes]) -> CmdError {
     let arg = |i: usize| argv.get(i).map_or(&[][..], |b| &b[..]);
@@ -671,7 +702,7 @@ impl<'a> Ctx<'a> {
     /// Argument `i` (arity guarantees the fixed positions; optional ones use `argv.get`).
     #[inline]
     pub fn arg(&self, i: usize) -> &'a [u8] {
-        self.argv.get(i).map_or(&[], |b| &b[..])
+        arg(self.argv, i)
     }
 
     /// Records that a push made `key` (in the selected db) usable for blocked clients, if any
@@ -754,7 +785,9 @@ fn reject(
         Out::new(wbuf, client.resp3).error(&msg);
         srv.stats.error_reply(&msg);
         if let Some(c) = cmd {
-            table().stats[c.id].rejected.fetch_add(1, Ordering::Relaxed);
+            srv.stats.per_command[c.id]
+                .rejected
+                .fetch_add(1, Ordering::Relaxed);
         }
         return;
     }
@@ -762,7 +795,9 @@ fn reject(
     srv.stats.error_reply(&text);
     match cmd {
         Some(c) => {
-            table().stats[c.id].rejected.fetch_add(1, Ordering::Relaxed);
+            srv.stats.per_command[c.id]
+                .rejected
+                .fetch_add(1, Ordering::Relaxed);
         }
         None => srv.stats.unknown_or_rejected(None),
     }
@@ -851,7 +886,6 @@ pub fn run(
     argv: Vec<Bytes>,
     in_exec: Option<&mut Vec<(usize, Bytes)>>,
 ) -> Flow {
-    let table = table();
     let def = cmd.def;
     let resp3 = client.resp3;
     let start = Instant::now();
@@ -867,6 +901,11 @@ pub fn run(
         let _world_read;
         let _world_write;
         let nested = in_exec.is_some();
+        let key_pos = if def.lock == Lock::Keys {
+            def.keys.positions(&argv)
+        } else {
+            SmallVec::new()
+        };
         let ks = match def.lock {
             Lock::World => {
                 if !nested {
@@ -884,8 +923,7 @@ pub fn run(
                 if !nested {
                     _world_read = srv.world.read();
                 }
-                let pos = def.keys.positions(&argv);
-                srv.ks.lock(db, pos.iter().map(|&i| &argv[i][..]), now)
+                srv.ks.lock(db, key_pos.iter().map(|&i| &argv[i][..]), now)
             }
             Lock::Db => {
                 if !nested {
@@ -912,10 +950,10 @@ pub fn run(
         };
         result = (def.handler)(&mut ctx);
         dirty = ctx.dirty;
-        if dirty > 0 && def.lock == Lock::Keys {
+        if dirty > 0 {
             // Writes touch their keys for WATCH (in-place edits do not pass through the
             // shard's insert/remove, which touch on their own).
-            for i in def.keys.positions(&argv) {
+            for &i in &key_pos {
                 ctx.ks.touch_in(db, &argv[i]);
             }
         }
@@ -945,13 +983,12 @@ pub fn run(
         }
     }
     let usec = start.elapsed().as_micros() as u64;
-    let st = &table.stats[cmd.id];
+    let st = &srv.stats.per_command[cmd.id];
     st.calls.fetch_add(1, Ordering::Relaxed);
     st.usec.fetch_add(usec, Ordering::Relaxed);
     if result.is_err() {
         st.failed.fetch_add(1, Ordering::Relaxed);
     }
-    srv.stats.commands.fetch_add(1, Ordering::Relaxed);
     if !def.flags.has(Flags::SKIP_SLOWLOG) {
         let slower_than = srv.slowlog_slower_than.load(Ordering::Relaxed);
         let max_len = srv.slowlog_max_len.load(Ordering::Relaxed);

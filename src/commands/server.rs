@@ -1114,7 +1114,7 @@ fn info_section(ctx: &Ctx, name: &str, s: &mut String) {
             let g = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
             line!("# Stats");
             line!("total_connections_received:{}", g(&st.connections_received));
-            line!("total_commands_processed:{}", g(&st.commands));
+            line!("total_commands_processed:{}", st.total_commands());
             line!("instantaneous_ops_per_sec:{ops}");
             line!("total_net_input_bytes:{}", g(&st.net_input_bytes));
             line!("total_net_output_bytes:{}", g(&st.net_output_bytes));
@@ -1169,7 +1169,7 @@ fn info_section(ctx: &Ctx, name: &str, s: &mut String) {
             let t = table();
             line!("# Commandstats");
             for c in &t.commands {
-                let Some(cs) = t.stats.get(c.id) else {
+                let Some(cs) = ctx.srv.stats.per_command.get(c.id) else {
                     continue;
                 };
                 let calls = cs.calls.load(Ordering::Relaxed);

@@ -4,16 +4,14 @@
 use bytes::Bytes;
 use rand::Rng;
 
-use super::hashes::{positive_long, range_long, scan};
-use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group, KeySpec};
+use super::hashes::scan;
+use super::{
+    arg, cmd, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group,
+    KeySpec,
+};
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::store::set::Set;
 use crate::store::{Locked, Value};
-
-#[inline]
-fn arg(argv: &[Bytes], i: usize) -> &[u8] {
-    argv.get(i).map_or(&[], |b| &b[..])
-}
 
 /// The set at `key`: `None` if missing, WRONGTYPE if another type.
 fn get_set<'a>(ks: &'a mut Locked, key: &[u8]) -> Result<Option<&'a mut Set>, CmdError> {

@@ -12,7 +12,9 @@
 
 use bytes::Bytes;
 
-use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group as CmdGroup, KeySpec};
+use super::{
+    arg, cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group as CmdGroup, KeySpec,
+};
 use crate::blocking::BlockOp;
 use crate::config::registry::NOTIFY_STREAM;
 use crate::protocol::Out;
@@ -21,12 +23,6 @@ use crate::store::stream::{
     INVALID_ENTRIES_READ, INVALID_ID,
 };
 use crate::store::{Locked, Value};
-
-/// Argument `i` as bytes.
-#[inline]
-fn arg(argv: &[Bytes], i: usize) -> &[u8] {
-    argv.get(i).map_or(&[], |b| &b[..])
-}
 
 fn eq(a: &[u8], b: &str) -> bool {
     a.eq_ignore_ascii_case(b.as_bytes())

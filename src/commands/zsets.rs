@@ -8,18 +8,16 @@ use bytes::Bytes;
 use rand::Rng;
 use smallvec::SmallVec;
 
-use super::hashes::{positive_long, range_long, scan};
-use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group, KeySpec};
+use super::hashes::scan;
+use super::{
+    arg, cmd, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group,
+    KeySpec,
+};
 use crate::blocking::{self, BlockOp};
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::protocol::Out;
 use crate::store::zset::ZSet;
 use crate::store::{Locked, Value};
-
-#[inline]
-fn arg(argv: &[Bytes], i: usize) -> &[u8] {
-    argv.get(i).map_or(&[], |b| &b[..])
-}
 
 /// The sorted set at `key` in `db`: `None` if missing, WRONGTYPE if another type.
 pub fn get_zset_in<'a>(
