@@ -344,3 +344,28 @@ async fn timeouts_racing_handoffs_never_lose_an_element() {
     assert_eq!(herald::blocking::registry_len(&s.srv), 0);
     s.stop().await;
 }
+
+/// A BLMOVE whose destination became another type is unblocked with WRONGTYPE and the element
+/// stays in the source (the reply bytes and the list content are redis-server 7.0.15's).
+#[tokio::test]
+async fn blmove_to_a_destination_of_another_type_replies_wrongtype() {
+    let s = TestServer::start().await;
+    let mut w = s.client().await;
+    w.send(&[b"BLMOVE", b"src", b"dst", b"LEFT", b"RIGHT", b"0"])
+        .await;
+    wait_blocked(&s, 1).await;
+    let mut p = s.client().await;
+    assert_eq!(p.cmd_str(&["SET", "dst", "x"]).await, "+OK\r\n");
+    assert_eq!(p.cmd_str(&["RPUSH", "src", "v"]).await, ":1\r\n");
+    assert_eq!(
+        w.read_reply().await,
+        b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    assert_eq!(
+        p.cmd_str(&["LRANGE", "src", "0", "-1"]).await,
+        "*1\r\n$1\r\nv\r\n"
+    );
+    wait_blocked(&s, 0).await;
+    assert_eq!(herald::blocking::registry_len(&s.srv), 0);
+    s.stop().await;
+}
