@@ -309,6 +309,8 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     let mut buf = BytesMut::new();
     let mut out = Out::new(&mut buf, front.resp3);
     let mut made_ready = None;
+    // The hand-off as the AOF logs it (BLPOP -> LPOP, BLMOVE -> LMOVE, BZPOPMIN -> ZPOPMIN...).
+    let mut effect: Vec<Bytes> = Vec::new();
     // Keyspace events of the hand-off, published below in Redis's order while the locks are
     // still held: (class, event, key).
     let mut events: Vec<(u32, &'static str, Bytes)> = Vec::new();
@@ -318,6 +320,7 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
                 .ok()
                 .flatten()
                 .and_then(|list| lists::pop(list, *end));
+            effect = vec![pop_name(*end), key.clone()];
             out.array(2);
             out.bulk(key);
             out.bulk(&v.unwrap_or_default());
@@ -332,6 +335,7 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
                 for _ in 0..n {
                     out.bulk(&lists::pop(list, *end).unwrap_or_default());
                 }
+                effect = vec![pop_name(*end), key.clone(), Bytes::from(n.to_string())];
             } else {
                 out.array(0);
             }
@@ -342,6 +346,15 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
             let moved = lists::move_element(&mut l, db, key, dst, *from, *to)
                 .ok()
                 .flatten();
+            if moved.is_some() {
+                effect = vec![
+                    crate::commands::lit("LMOVE"),
+                    key.clone(),
+                    dst.clone(),
+                    side_name(*from),
+                    side_name(*to),
+                ];
+            }
             out.bulk(&moved.unwrap_or_default());
             events.push((NOTIFY_LIST, lists::end_event(*to, false), dst.clone()));
             events.push((NOTIFY_LIST, lists::end_event(*from, true), key.clone()));
@@ -355,6 +368,7 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
         BlockOp::ZPop { max } => {
             let items = zsets::pop_n(&mut l, db, key, *max, 1);
             if let Some(item) = items.first() {
+                effect = vec![zpop_name(*max), key.clone()];
                 zsets::write_bzpop_reply(&mut out, key, item);
                 events.push((
                     crate::config::registry::NOTIFY_ZSET,
@@ -367,6 +381,11 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
             let items = zsets::pop_n(&mut l, db, key, *max, *count);
             zsets::write_mpop_reply(&mut out, key, &items);
             if !items.is_empty() {
+                effect = vec![
+                    zpop_name(*max),
+                    key.clone(),
+                    Bytes::from(items.len().to_string()),
+                ];
                 events.push((
                     crate::config::registry::NOTIFY_ZSET,
                     zsets::pop_event(*max),
@@ -383,6 +402,9 @@ fn serve_one(srv: &Server, db: usize, key: &Bytes) -> Option<Option<Bytes>> {
     }
     for (class, event, k) in &events {
         crate::notify::notify(srv, *class, event, k, db, None);
+    }
+    if !effect.is_empty() && srv.aof.is_on() {
+        srv.aof.log(&[(db, &effect[..])]);
     }
     l.touch_in(db, key);
     if let BlockOp::Move { dst, .. } = &front.op {
@@ -420,9 +442,13 @@ fn serve_stream_waiters(srv: &Server, l: &mut crate::store::Locked, db: usize, k
         };
         let st = streams::get_stream_in(l, db, key).ok().flatten();
         let reply = streams::serve_blocked(st, key, &w.op, idx, w.resp3, now, || w.claim(SERVED));
-        let Some((reply, created_consumer)) = reply else {
+        let Some((reply, created_consumer, effects)) = reply else {
             continue;
         };
+        if !effects.is_empty() && srv.aof.is_on() {
+            let list: Vec<crate::aof::Effect<'_>> = effects.iter().map(|e| (db, &e[..])).collect();
+            srv.aof.log(&list);
+        }
         if created_consumer {
             // Redis creates the consumer while serving the blocked reader, and says so.
             crate::notify::notify(
@@ -445,6 +471,24 @@ fn serve_stream_waiters(srv: &Server, l: &mut crate::store::Locked, db: usize, k
         }
         w.send(reply);
     }
+}
+
+fn pop_name(end: End) -> Bytes {
+    crate::commands::lit(match end {
+        End::Left => "LPOP",
+        End::Right => "RPOP",
+    })
+}
+
+fn side_name(end: End) -> Bytes {
+    crate::commands::lit(match end {
+        End::Left => "LEFT",
+        End::Right => "RIGHT",
+    })
+}
+
+fn zpop_name(max: bool) -> Bytes {
+    crate::commands::lit(if max { "ZPOPMAX" } else { "ZPOPMIN" })
 }
 
 /// Parses a blocking timeout in seconds into an absolute deadline in Unix ms (0 = none), exactly

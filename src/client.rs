@@ -385,6 +385,10 @@ pub struct Client {
     pub redacted: u64,
     /// Channels, patterns and shard channels this connection subscribes to (see `pubsub.rs`).
     pub pubsub: crate::pubsub::ClientSubs,
+    /// The AOF offset this connection's replies wait for (see `aof::Aof::wait`); 0 = none.
+    pub aof_need: u64,
+    /// The AOF loader's client: runs while the server is loading and logs nothing.
+    pub loader: bool,
 }
 
 impl Client {
@@ -404,6 +408,8 @@ impl Client {
             last_cmd_ms: crate::util::now_ms(),
             redacted: 0,
             pubsub: Default::default(),
+            aof_need: 0,
+            loader: false,
         }
     }
 

@@ -148,6 +148,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                         }
                         Flow::Block(b) => {
                             if !wbuf.is_empty() {
+                                aof_barrier(srv, &client).await;
                                 if sock.write_all(&wbuf).await.is_err() {
                                     b.waiter.try_cancel(None);
                                     crate::blocking::unregister(srv, &b.waiter);
@@ -159,6 +160,11 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                             match wait_blocked(srv, &mut sock, &mut rbuf, &info, b, &mut stop).await
                             {
                                 Some(reply) => {
+                                    // Whatever served it was logged before the reply was sent
+                                    // to this task.
+                                    if srv.aof.is_on() {
+                                        client.aof_need = srv.aof.appended();
+                                    }
                                     wbuf.extend_from_slice(&reply);
                                     last_io = Instant::now();
                                 }
@@ -185,6 +191,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             info.outbound.drain_into(&mut wbuf);
         }
         if !wbuf.is_empty() {
+            aof_barrier(srv, &client).await;
             info.obuf.store(wbuf.len(), Ordering::Relaxed);
             srv.stats
                 .net_output_bytes
@@ -265,6 +272,15 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     commands::transactions::unwatch_all(srv, &mut client);
     srv.pubsub.unsubscribe_all(&mut client);
     let _ = sock.shutdown().await;
+}
+
+/// Holds replies back until the AOF covers the writes they acknowledge, as the fsync policy
+/// requires (see `aof::Aof::wait`).
+#[inline]
+async fn aof_barrier(srv: &Arc<Server>, client: &Client) {
+    if !srv.aof.covered(client.aof_need) {
+        srv.aof.wait(client.aof_need).await;
+    }
 }
 
 /// Parks a blocked connection until its waiter is served, times out, is unblocked, or the client

@@ -15,6 +15,7 @@
 //!
 //! See `docs/architecture.md` for how they fit together.
 
+pub mod aof;
 pub mod blocking;
 pub mod client;
 pub mod commands;

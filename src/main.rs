@@ -94,7 +94,12 @@ fn main() -> ExitCode {
             wait_for_signal().await;
             srv.shutdown();
         });
+        let srv = handle.srv.clone();
         handle.wait().await;
+        if let Some(e) = srv.fatal.lock().clone() {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
         ExitCode::SUCCESS
     })
 }

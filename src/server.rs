@@ -222,6 +222,10 @@ pub struct Server {
     shutdown_tx: watch::Sender<bool>,
     /// Addresses actually bound (port 0 resolved).
     pub bound: RwLock<Vec<SocketAddr>>,
+    /// The append-only file (see `aof/`).
+    pub aof: Arc<crate::aof::Aof>,
+    /// Why the server cannot go on (an AOF that failed to load); set before shutting down.
+    pub fatal: parking_lot::Mutex<Option<String>>,
 }
 
 impl Server {
@@ -245,6 +249,8 @@ impl Server {
             slowlog_max_len: AtomicUsize::new(0),
             shutdown_tx,
             bound: RwLock::new(Vec::new()),
+            aof: Arc::new(crate::aof::Aof::new()),
+            fatal: parking_lot::Mutex::new(None),
         });
         srv.refresh_hot_config();
         srv
@@ -263,6 +269,19 @@ impl Server {
         self.pubsub
             .notify_flags
             .store(s.notify_keyspace_events, Ordering::Relaxed);
+        self.aof
+            .set_policy(crate::aof::Fsync::parse(&s.appendfsync));
+        self.aof.set_timestamps(
+            s.other
+                .get("aof-timestamp-enabled")
+                .is_some_and(|v| v == "yes"),
+        );
+    }
+
+    /// The AOF paths the configuration names.
+    pub fn aof_paths(&self) -> crate::aof::Paths {
+        let s = self.config.read();
+        crate::aof::Paths::new(&s.dir, &s.appenddirname, &s.appendfilename)
     }
 
     #[inline]
@@ -308,6 +327,8 @@ impl Handle {
         // Every connection task and accept loop holds a sender; recv() returns None when the
         // last one is gone.
         let _ = tokio::time::timeout(Duration::from_secs(10), self.done_rx.recv()).await;
+        // Every acknowledged write is already in the kernel; make it durable too.
+        self.srv.aof.shutdown();
         info!("Herald is now ready to exit, bye bye...");
     }
 
@@ -359,16 +380,86 @@ pub async fn start(settings: Settings) -> io::Result<Handle> {
         .collect();
     *srv.bound.write() = addrs.clone();
     let (done_tx, done_rx) = mpsc::channel(1);
+    srv.aof.run_background();
+    let appendonly = srv.config.read().appendonly;
+    if appendonly {
+        // Clients may connect while the AOF is replayed: they get -LOADING until it is done.
+        srv.aof.loading.store(true, Ordering::Release);
+        let s2 = srv.clone();
+        tokio::task::spawn_blocking(move || load_aof(&s2));
+    }
     for l in listeners {
         tokio::spawn(accept_loop(srv.clone(), l, done_tx.clone()));
     }
     tokio::spawn(cron(srv.clone(), done_tx));
-    info!("Ready to accept connections on {:?}", addrs);
+    if !appendonly {
+        info!("Ready to accept connections on {:?}", addrs);
+    }
     Ok(Handle {
         addr: addrs[0],
         srv,
         done_rx,
     })
+}
+
+/// Replays the AOF named by the configuration, then opens it for appending. A failure is fatal:
+/// the reason is recorded in `srv.fatal` and the server shuts down.
+fn load_aof(srv: &Arc<Server>) {
+    let paths = srv.aof_paths();
+    let truncated_ok = srv
+        .config
+        .read()
+        .other
+        .get("aof-load-truncated")
+        .is_none_or(|v| v == "yes");
+    let started = std::time::Instant::now();
+    let result = crate::aof::load::read_manifest(&paths).and_then(|m| {
+        let n = match &m {
+            Some(m) => crate::aof::load::load(srv, &paths, m, truncated_ok)?,
+            None => 0,
+        };
+        Ok((m, n))
+    });
+    let result = result.and_then(|(m, n)| {
+        srv.aof
+            .open_after_load(paths.clone(), m)
+            .map_err(|e| {
+                crate::aof::load::LoadError(format!(
+                    "Can't open the append-only file in {}: {e}",
+                    paths.dir.display()
+                ))
+            })
+            .map(|_| n)
+    });
+    srv.aof.loading.store(false, Ordering::Release);
+    match result {
+        Ok(n) => {
+            info!(
+                "DB loaded from append only file: {:.3} seconds ({n} commands)",
+                started.elapsed().as_secs_f64()
+            );
+            info!("Ready to accept connections on {:?}", *srv.bound.read());
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            *srv.fatal.lock() = Some(e.0);
+            srv.shutdown();
+        }
+    }
+}
+
+impl Handle {
+    /// Waits until the AOF has been loaded (at once when there is none); the error if loading
+    /// failed.
+    pub async fn loaded(&self) -> Result<(), String> {
+        while self.srv.aof.loading.load(Ordering::Acquire) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        match self.srv.fatal.lock().clone() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
 }
 
 async fn accept_loop(srv: Arc<Server>, listener: TcpListener, done: mpsc::Sender<()>) {
@@ -459,8 +550,15 @@ async fn cron(srv: Arc<Server>, _done: mpsc::Sender<()>) {
         }
         let deleted = {
             let _world = srv.world.read();
-            srv.ks.expire_cycle(now, &mut rng)
+            let aof = &srv.aof;
+            let mut log = |db: usize, key: &bytes::Bytes| {
+                if aof.is_on() {
+                    aof.log(&[(db, &[crate::commands::lit("DEL"), key.clone()][..])]);
+                }
+            };
+            srv.ks.expire_cycle(now, &mut rng, &mut log)
         };
+        crate::aof::rewrite::auto_trigger(&srv);
         if !deleted.is_empty() {
             srv.stats
                 .expired_keys

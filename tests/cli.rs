@@ -76,6 +76,11 @@ fn starts_serves_and_stops_on_sigterm() {
         .arg(&conf)
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--loglevel", "warning"])
+        .args(["--dir", std::env::temp_dir().to_str().expect("utf-8 path")])
+        .args([
+            "--appenddirname",
+            &format!("herald-cli-aof-{}", std::process::id()),
+        ])
         .args(["--logfile", log.to_str().expect("utf-8 path")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -121,6 +126,10 @@ fn starts_serves_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     let _ = std::fs::remove_file(&conf);
+    let aof_dir = std::env::temp_dir().join(format!("herald-cli-aof-{}", std::process::id()));
+    // The AOF is on by default: the layout was created, then closed cleanly.
+    assert!(aof_dir.join("appendonly.aof.manifest").exists());
+    let _ = std::fs::remove_dir_all(&aof_dir);
     assert_eq!(status.code(), Some(0), "clean exit");
     // Directives Herald does not act on are reported once at startup, in the log file.
     let logged = std::fs::read_to_string(&log).unwrap_or_default();

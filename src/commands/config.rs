@@ -132,9 +132,26 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     }
     let old_level = live.loglevel.clone();
     let old_dir = live.dir.clone();
+    let old_aof = live.appendonly;
     *live = next;
     let (level, dir) = (live.loglevel.clone(), live.dir.clone());
+    let new_aof = live.appendonly;
     drop(live);
+    if new_aof != old_aof {
+        if new_aof {
+            // As Redis's startAppendOnly: a rewrite writes the first base, and logging starts at
+            // its snapshot. It needs the world lock this command holds shared, so it starts on
+            // its own thread once this command is over.
+            let srv = ctx.srv.clone();
+            std::thread::spawn(move || {
+                if let Err(e) = crate::aof::rewrite::start(&srv, true, false) {
+                    tracing::warn!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation: {e}");
+                }
+            });
+        } else {
+            ctx.srv.aof.turn_off();
+        }
+    }
 
     ctx.srv.refresh_hot_config();
     if level != old_level {

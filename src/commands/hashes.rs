@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use rand::Rng;
 
-use super::{arg, cmd, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group};
+use super::{arg, cmd, lit, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group};
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_HASH};
 use crate::store::hash::Hash;
 use crate::store::{Locked, Value};
@@ -254,6 +254,13 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let h = hash_for_write(&mut ctx.ks, key)?;
     h.set(arg(argv, 2), Bytes::from(text.clone()));
     ctx.dirty += 1;
+    // Logged as the resulting value, as Redis does.
+    ctx.propagate(vec![
+        lit("HSET"),
+        argv[1].clone(),
+        argv[2].clone(),
+        Bytes::from(text.clone()),
+    ]);
     ctx.out.bulk(&text);
     ctx.notify(NOTIFY_HASH, "hincrbyfloat", key);
     Ok(())

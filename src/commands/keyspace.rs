@@ -14,7 +14,7 @@ use crate::config::registry::NOTIFY_GENERIC;
 use bytes::Bytes;
 use rand::Rng;
 
-use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group, Lock};
+use super::{cmd, lit, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group, Lock};
 use crate::store::{self, Entry, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -517,10 +517,17 @@ fn expire_generic(ctx: &mut Ctx, base: i64, seconds: bool) -> CmdResult {
     ctx.dirty += 1;
     if when <= ctx.ks.now as i64 {
         ctx.ks.del(key);
+        ctx.propagate(vec![lit("DEL"), ctx.argv[1].clone()]);
         ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.out.int(1);
     } else {
         ctx.ks.set_expire(key, when as u64);
+        // Logged as an absolute time in ms, whatever the form the client used.
+        ctx.propagate(vec![
+            lit("PEXPIREAT"),
+            ctx.argv[1].clone(),
+            Bytes::from(when.to_string()),
+        ]);
         ctx.out.int(1);
         ctx.notify(NOTIFY_GENERIC, "expire", key);
     }

@@ -4,9 +4,11 @@
 //! dispatch. A list is never stored empty: the command that pops the last element deletes the key,
 //! as Redis does.
 
+use bytes::Bytes;
+
 use super::{
-    arg, cmd, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group,
-    KeySpec,
+    arg, cmd, lit, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags,
+    Group, KeySpec,
 };
 use crate::blocking::{self, BlockOp};
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_LIST};
@@ -509,6 +511,22 @@ pub fn move_element(
     Ok(Some(v))
 }
 
+/// `LEFT` / `RIGHT` as logged.
+fn side(end: End) -> Bytes {
+    lit(match end {
+        End::Left => "LEFT",
+        End::Right => "RIGHT",
+    })
+}
+
+/// The plain pop a blocking or multi-key pop is logged as.
+fn pop_cmd(end: End) -> Bytes {
+    lit(match end {
+        End::Left => "LPOP",
+        End::Right => "RPOP",
+    })
+}
+
 /// LMOVE/RPOPLPUSH
 fn move_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
     let (src, dst) = (arg(ctx.argv, 1), arg(ctx.argv, 2));
@@ -516,6 +534,14 @@ fn move_generic(ctx: &mut Ctx, from: End, to: End) -> CmdResult {
     match move_element(&mut ctx.ks, db, src, dst, from, to)? {
         Some(v) => {
             ctx.dirty += 1;
+            // RPOPLPUSH, BLMOVE and BRPOPLPUSH are all logged as the LMOVE they did.
+            ctx.propagate(vec![
+                lit("LMOVE"),
+                ctx.argv[1].clone(),
+                ctx.argv[2].clone(),
+                side(from),
+                side(to),
+            ]);
             ctx.signal_list_push(dst);
             // Redis's order: the push, the reply, the pop, the deletion of an emptied source.
             ctx.notify(NOTIFY_LIST, end_event(to, false), dst);
@@ -609,6 +635,11 @@ pub fn mpop_from(
             ctx.out.bulk(&v);
         }
         ctx.dirty += n as u64;
+        ctx.propagate(vec![
+            pop_cmd(end),
+            ctx.argv[i].clone(),
+            Bytes::from(n.to_string()),
+        ]);
         removed(ctx, key, end_event(end, true));
         return Ok(true);
     }
@@ -641,6 +672,7 @@ fn bpop_generic(ctx: &mut Ctx, end: End) -> CmdResult {
         ctx.out.bulk(key);
         ctx.out.bulk(&v);
         ctx.dirty += 1;
+        ctx.propagate(vec![pop_cmd(end), ctx.argv[i].clone()]);
         removed(ctx, key, end_event(end, true));
         return Ok(());
     }

@@ -128,6 +128,7 @@ impl Flags {
     pub const NO_AUTH: Flags = Flags(1 << 15);
     pub const MAY_REPLICATE: Flags = Flags(1 << 16);
     pub const NO_MANDATORY_KEYS: Flags = Flags(1 << 19);
+    pub const NO_ASYNC_LOADING: Flags = Flags(1 << 20);
     pub const NO_MULTI: Flags = Flags(1 << 22);
     pub const MOVABLE_KEYS: Flags = Flags(1 << 23);
     pub const ALLOW_BUSY: Flags = Flags(1 << 24);
@@ -149,6 +150,7 @@ impl Flags {
         (Flags::NO_AUTH, "no_auth"),
         (Flags::MAY_REPLICATE, "may_replicate"),
         (Flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (Flags::NO_ASYNC_LOADING, "no_async_loading"),
         (Flags::NO_MULTI, "no_multi"),
         (Flags::MOVABLE_KEYS, "movablekeys"),
         (Flags::ALLOW_BUSY, "allow_busy"),
@@ -688,6 +690,31 @@ pub struct Ctx<'a> {
     pub block: Option<Blocked>,
     /// Running inside EXEC: blocking commands must not block.
     pub in_exec: bool,
+    /// What the AOF logs for this command (see [`Prop`]).
+    pub prop: Prop,
+}
+
+/// What a command logs to the AOF, decided by its handler (Redis's `alsoPropagate` /
+/// `rewriteClientCommandVector` / `preventCommandPropagation`).
+pub enum Prop {
+    /// The command as the client sent it, if it changed the keyspace (`dirty > 0`).
+    Argv,
+    /// Exactly these commands, each in its database (empty: nothing).
+    Cmds(Vec<(usize, Vec<Bytes>)>),
+}
+
+/// An execution unit of several commands (EXEC, a script): the keys they made ready, served
+/// once the unit is over, and their AOF effects, logged as one MULTI/EXEC block.
+#[derive(Default)]
+pub struct Unit {
+    pub ready: Vec<(usize, Bytes)>,
+    pub effects: Vec<(usize, Vec<Bytes>)>,
+}
+
+/// `Bytes` of a static string (propagated command names and keywords).
+#[inline]
+pub fn lit(s: &'static str) -> Bytes {
+    Bytes::from_static(s.as_bytes())
 }
 
 /// A client that must wait: its waiter is registered, the connection awaits `rx`.
@@ -755,6 +782,25 @@ impl<'a> Ctx<'a> {
     /// Argument `i` parsed as an integer, or Redis's not-an-integer error.
     pub fn int_arg(&self, i: usize) -> Result<i64, CmdError> {
         crate::util::parse_i64(self.arg(i)).ok_or(CmdError::NotInteger)
+    }
+
+    /// Logs `argv` (in the selected database) instead of the command as sent; several calls
+    /// log several commands, in order.
+    pub fn propagate(&mut self, argv: Vec<Bytes>) {
+        let db = self.ks.db;
+        self.propagate_in(db, argv);
+    }
+
+    pub fn propagate_in(&mut self, db: usize, argv: Vec<Bytes>) {
+        match &mut self.prop {
+            Prop::Cmds(v) => v.push((db, argv)),
+            p @ Prop::Argv => *p = Prop::Cmds(vec![(db, argv)]),
+        }
+    }
+
+    /// Logs nothing for this command (unless `propagate` is called afterwards).
+    pub fn no_propagate(&mut self) {
+        self.prop = Prop::Cmds(Vec::new());
     }
 }
 
@@ -842,6 +888,35 @@ pub fn execute(
         );
         return Flow::Continue;
     }
+    if srv.aof.loading.load(Ordering::Relaxed) && !client.loader && !def.flags.has(Flags::LOADING) {
+        let e = CmdError::msg("LOADING Redis is loading the dataset in memory");
+        reject(srv, client, wbuf, Some(cmd), &e);
+        return Flow::Continue;
+    }
+    if let Some(errno) = srv.aof.write_error() {
+        // Redis's `writeCommandsDeniedByDiskError`: writes (and PING) are refused until the
+        // AOF can be written again; reads go on.
+        let top = cmd.parent.map_or(def.name, |p| table.commands[p].def.name);
+        let writes = def.flags.has(Flags::WRITE)
+            || top == "ping"
+            || (top == "exec"
+                && client.multi.as_ref().is_some_and(|m| {
+                    m.queue.iter().any(|(id, _)| {
+                        table
+                            .commands
+                            .get(*id)
+                            .is_some_and(|c| c.def.flags.has(Flags::WRITE))
+                    })
+                }));
+        if writes {
+            let e = CmdError::msg(format!(
+                "MISCONF Errors writing to the AOF file: {}",
+                crate::aof::strerror(errno)
+            ));
+            reject(srv, client, wbuf, Some(cmd), &e);
+            return Flow::Continue;
+        }
+    }
     if client.info.pubsub.load(Ordering::Relaxed) && !client.resp3 {
         let top = cmd.parent.map_or(def.name, |p| table.commands[p].def.name);
         if !pubsub::allowed_in_resp2_subscribed_mode(top) {
@@ -875,16 +950,17 @@ pub fn execute(
     run(srv, client, wbuf, cmd, argv, None)
 }
 
-/// Runs a resolved, checked command. `in_exec` is `Some(ready)` when called by EXEC: the world
-/// lock's write side is already held, blocking commands do not block, and the keys made ready
-/// are handed to EXEC to serve once the whole transaction has run.
+/// Runs a resolved, checked command. `in_exec` is `Some(unit)` when called by EXEC (or a
+/// script): the world lock's write side is already held, blocking commands do not block, and
+/// the keys made ready and the AOF effects are handed to the unit, served and logged once the
+/// whole unit has run.
 pub fn run(
     srv: &Arc<Server>,
     client: &mut Client,
     wbuf: &mut BytesMut,
     cmd: &Command,
     argv: Vec<Bytes>,
-    in_exec: Option<&mut Vec<(usize, Bytes)>>,
+    mut in_exec: Option<&mut Unit>,
 ) -> Flow {
     let def = cmd.def;
     let resp3 = client.resp3;
@@ -947,6 +1023,7 @@ pub fn run(
             ready: Vec::new(),
             block: None,
             in_exec: nested,
+            prop: Prop::Argv,
         };
         result = (def.handler)(&mut ctx);
         dirty = ctx.dirty;
@@ -960,11 +1037,28 @@ pub fn run(
         let expired = std::mem::take(&mut ctx.ks.expired);
         let ready = std::mem::take(&mut ctx.ready);
         block = ctx.block.take();
+        // The AOF effect, logged while the shard locks are still held.
+        let mut logged_at = 0;
+        if srv.aof.is_on() {
+            let prop = std::mem::replace(&mut ctx.prop, Prop::Argv);
+            logged_at = log_effects(
+                srv,
+                in_exec.as_deref_mut(),
+                db,
+                &argv,
+                dirty,
+                prop,
+                &expired,
+            );
+        }
         drop(ctx);
+        if logged_at > 0 {
+            client.aof_need = logged_at;
+        }
         // Shard locks are released; the world lock is still held, so blocked clients are served
         // before any EXEC or FLUSHALL can run, and before this command's reply is sent.
         match in_exec {
-            Some(acc) => acc.extend(ready),
+            Some(unit) => unit.ready.extend(ready),
             None if !ready.is_empty() => crate::blocking::serve_ready(srv, ready),
             None => {}
         }
@@ -1011,6 +1105,47 @@ pub fn run(
     } else {
         Flow::Continue
     }
+}
+
+/// Hands a command's effects to the AOF (or to its unit inside EXEC): the DELs of keys it found
+/// expired, then what its handler chose ([`Prop`]). Returns the offset to wait for (0: none).
+fn log_effects(
+    srv: &Server,
+    unit: Option<&mut Unit>,
+    db: usize,
+    argv: &[Bytes],
+    dirty: u64,
+    prop: Prop,
+    expired: &[(usize, Bytes)],
+) -> u64 {
+    let cmds = match prop {
+        Prop::Argv if dirty > 0 => None,
+        Prop::Argv => Some(Vec::new()),
+        Prop::Cmds(v) => Some(v),
+    };
+    if expired.is_empty() && cmds.as_ref().is_some_and(|v| v.is_empty()) {
+        return 0;
+    }
+    let dels: Vec<(usize, [Bytes; 2])> = expired
+        .iter()
+        .map(|(d, k)| (*d, [lit("DEL"), k.clone()]))
+        .collect();
+    if let Some(unit) = unit {
+        unit.effects
+            .extend(dels.into_iter().map(|(d, a)| (d, a.to_vec())));
+        match cmds {
+            None => unit.effects.push((db, argv.to_vec())),
+            Some(v) => unit.effects.extend(v),
+        }
+        return 0;
+    }
+    let mut list: SmallVec<[crate::aof::Effect<'_>; 4]> =
+        dels.iter().map(|(d, a)| (*d, &a[..])).collect();
+    match &cmds {
+        None => list.push((db, argv)),
+        Some(v) => list.extend(v.iter().map(|(d, a)| (*d, &a[..]))),
+    }
+    srv.aof.log(&list)
 }
 
 #[cfg(test)]

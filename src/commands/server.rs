@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 use super::{
-    cmd, table, Acl, CmdError, CmdResult, Command, CommandDef, Ctx, Flags, Group, KeySpec,
+    cmd, table, Acl, CmdError, CmdResult, Command, CommandDef, Ctx, Flags, Group, KeySpec, Lock,
 };
 use crate::protocol::Out;
 
@@ -803,6 +803,67 @@ fn role(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// BGREWRITEAOF
+fn bgrewriteaof(ctx: &mut Ctx) -> CmdResult {
+    crate::aof::rewrite::start(ctx.srv, false, true).map_err(CmdError::msg)?;
+    ctx.out
+        .simple("Background append only file rewriting started");
+    Ok(())
+}
+
+/// Herald has no RDB file: SAVE and BGSAVE write a compacted AOF base (an AOF rewrite).
+fn require_aof(ctx: &Ctx) -> CmdResult {
+    if ctx.srv.aof.is_on() {
+        Ok(())
+    } else {
+        Err(CmdError::msg(
+            "ERR Herald persists through the append-only file only: SAVE and BGSAVE write a \
+             compacted AOF base, so they need 'appendonly yes'",
+        ))
+    }
+}
+
+/// SAVE: a rewrite, waited for while the whole server waits (as Redis's SAVE blocks it).
+fn save(ctx: &mut Ctx) -> CmdResult {
+    require_aof(ctx)?;
+    let aof = &ctx.srv.aof;
+    // A running rewrite finishes first; then a fresh one covers everything up to now.
+    while aof.status.rewrite_in_progress.load(Ordering::Acquire) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    crate::aof::rewrite::start(ctx.srv, false, true).map_err(CmdError::msg)?;
+    while aof.status.rewrite_in_progress.load(Ordering::Acquire) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    if !aof.status.last_bgrewrite_ok.load(Ordering::Relaxed) {
+        return Err(CmdError::msg("ERR Background save failed"));
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// BGSAVE [SCHEDULE]
+fn bgsave(ctx: &mut Ctx) -> CmdResult {
+    let schedule = match ctx.argv.get(1) {
+        None => false,
+        Some(a) if a.eq_ignore_ascii_case(b"schedule") => true,
+        Some(_) => return Err(CmdError::Syntax),
+    };
+    require_aof(ctx)?;
+    let aof = &ctx.srv.aof;
+    if aof.status.rewrite_in_progress.load(Ordering::Acquire) {
+        if schedule {
+            aof.status.rewrite_scheduled.store(true, Ordering::Relaxed);
+            ctx.out.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CmdError::msg("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
+    }
+    crate::aof::rewrite::start(ctx.srv, false, true).map_err(CmdError::msg)?;
+    ctx.out.simple("Background saving started");
+    Ok(())
+}
+
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 ///
 /// Herald keeps no RDB snapshot, so SAVE and NOSAVE both just shut down; with no replicas to
@@ -1085,7 +1146,10 @@ fn info_section(ctx: &Ctx, name: &str, s: &mut String) {
         }
         "persistence" => {
             line!("# Persistence");
-            line!("loading:0");
+            line!(
+                "loading:{}",
+                ctx.srv.aof.loading.load(Ordering::Relaxed) as u8
+            );
             line!("async_loading:0");
             line!(
                 "rdb_changes_since_last_save:{}",
@@ -1100,14 +1164,59 @@ fn info_section(ctx: &Ctx, name: &str, s: &mut String) {
             line!("rdb_last_bgsave_time_sec:-1");
             line!("rdb_current_bgsave_time_sec:-1");
             line!("rdb_saves:0");
-            line!("aof_enabled:0");
-            line!("aof_rewrite_in_progress:0");
-            line!("aof_rewrite_scheduled:0");
-            line!("aof_last_rewrite_time_sec:-1");
-            line!("aof_current_rewrite_time_sec:-1");
-            line!("aof_last_bgrewrite_status:ok");
-            line!("aof_rewrites:0");
-            line!("aof_last_write_status:ok");
+            let aof = &ctx.srv.aof;
+            let a = &aof.status;
+            let ok = |b: bool| if b { "ok" } else { "err" };
+            let started = a.rewrite_started_ms.load(Ordering::Relaxed);
+            line!("aof_enabled:{}", aof.is_on() as u8);
+            line!(
+                "aof_rewrite_in_progress:{}",
+                a.rewrite_in_progress.load(Ordering::Relaxed) as u8
+            );
+            line!(
+                "aof_rewrite_scheduled:{}",
+                a.rewrite_scheduled.load(Ordering::Relaxed) as u8
+            );
+            line!(
+                "aof_last_rewrite_time_sec:{}",
+                a.last_rewrite_secs.load(Ordering::Relaxed)
+            );
+            line!(
+                "aof_current_rewrite_time_sec:{}",
+                if started == 0 {
+                    -1
+                } else {
+                    (crate::util::now_ms().saturating_sub(started) / 1000) as i64
+                }
+            );
+            line!(
+                "aof_last_bgrewrite_status:{}",
+                ok(a.last_bgrewrite_ok.load(Ordering::Relaxed))
+            );
+            line!("aof_rewrites:{}", a.rewrites.load(Ordering::Relaxed));
+            line!(
+                "aof_last_write_status:{}",
+                ok(a.last_write_ok.load(Ordering::Relaxed))
+            );
+            line!("aof_last_cow_size:0");
+            line!("module_fork_in_progress:0");
+            line!("module_fork_last_cow_size:0");
+            if aof.is_on() {
+                let (cur, base) = aof.sizes();
+                line!("aof_current_size:{cur}");
+                line!("aof_base_size:{base}");
+                line!("aof_pending_rewrite:0");
+                line!(
+                    "aof_buffer_length:{}",
+                    aof.appended().saturating_sub(aof.written())
+                );
+                line!("aof_pending_bio_fsync:0");
+                line!("aof_delayed_fsync:0");
+                line!(
+                    "aof_rewrite_max_pause_us:{}",
+                    a.rewrite_max_pause_us.load(Ordering::Relaxed)
+                );
+            }
         }
         "stats" => {
             let (ops, inb, outb) = st.instantaneous();
@@ -1442,6 +1551,46 @@ pub const COMMANDS: &[CommandDef] = &[
     cmd("time", 1, time)
         .flags(LOADING_STALE.union(Flags::FAST))
         .doc(Group::Server, "2.6.0", "O(1)", "Return the current server time"),
+    cmd("bgrewriteaof", 1, bgrewriteaof)
+        .flags(
+            Flags::ADMIN
+                .union(Flags::NOSCRIPT)
+                .union(Flags::NO_ASYNC_LOADING),
+        )
+        .lock(Lock::World)
+        .doc(
+            Group::Server,
+            "1.0.0",
+            "O(1)",
+            "Asynchronously rewrite the append-only file",
+        ),
+    cmd("save", 1, save)
+        .flags(
+            Flags::ADMIN
+                .union(Flags::NOSCRIPT)
+                .union(Flags::NO_ASYNC_LOADING)
+                .union(Flags::NO_MULTI),
+        )
+        .lock(Lock::World)
+        .doc(
+            Group::Server,
+            "1.0.0",
+            "O(N) where N is the total number of keys in all databases",
+            "Synchronously save the dataset to disk",
+        ),
+    cmd("bgsave", -1, bgsave)
+        .flags(
+            Flags::ADMIN
+                .union(Flags::NOSCRIPT)
+                .union(Flags::NO_ASYNC_LOADING),
+        )
+        .lock(Lock::World)
+        .doc(
+            Group::Server,
+            "1.0.0",
+            "O(1)",
+            "Asynchronously save the dataset to disk",
+        ),
     cmd("lastsave", 1, lastsave)
         .flags(LOADING_STALE.union(Flags::FAST))
         .acl(Acl::ADMIN.union(Acl::DANGEROUS))

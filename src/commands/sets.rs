@@ -6,8 +6,8 @@ use rand::Rng;
 
 use super::hashes::scan;
 use super::{
-    arg, cmd, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group,
-    KeySpec,
+    arg, cmd, lit, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags,
+    Group, KeySpec,
 };
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::store::set::Set;
@@ -144,6 +144,8 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         let i = rand::thread_rng().gen_range(0..s.len());
         let m = s.remove_index(i).unwrap_or_default();
         ctx.dirty += 1;
+        // The random choice is logged as the SREM it amounts to.
+        ctx.propagate(vec![lit("SREM"), argv[1].clone(), m.clone()]);
         ctx.notify(NOTIFY_SET, "spop", key);
         ctx.out.bulk(&m);
         delete_if_empty(ctx, key);
@@ -163,6 +165,7 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         reply_set(&mut ctx.out, get_set(&mut ctx.ks, key)?.map(|s| &*s));
         let n = ctx.ks.del(key) as u64;
         ctx.dirty += n;
+        ctx.propagate(vec![lit("DEL"), argv[1].clone()]);
         ctx.notify(NOTIFY_GENERIC, "del", key);
         return Ok(());
     }
@@ -172,12 +175,17 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     };
     let mut rng = rand::thread_rng();
     ctx.out.set(count);
+    let mut srem = Vec::with_capacity(count.min(1024) + 2);
+    srem.push(lit("SREM"));
+    srem.push(argv[1].clone());
     for _ in 0..count {
         let i = rng.gen_range(0..s.len());
         let m = s.remove_index(i).unwrap_or_default();
         ctx.out.bulk(&m);
+        srem.push(m);
     }
     ctx.dirty += count as u64;
+    ctx.propagate(srem);
     Ok(())
 }
 

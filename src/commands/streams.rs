@@ -13,7 +13,7 @@
 use bytes::Bytes;
 
 use super::{
-    arg, cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group as CmdGroup, KeySpec,
+    arg, cmd, lit, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group as CmdGroup, KeySpec,
 };
 use crate::blocking::BlockOp;
 use crate::config::registry::NOTIFY_STREAM;
@@ -242,6 +242,25 @@ fn parse_add_trim(argv: &[Bytes], xadd: bool) -> Result<AddTrimArgs, CmdError> {
     Ok(a)
 }
 
+/// The trimming arguments to log: an approximate trim becomes the exact one that removes the
+/// same entries (`MAXLEN = <length now>` / `MINID = <first ID now>`), as Redis's
+/// `streamRewriteApproxSpecifier` does; nothing when it removed nothing.
+fn exact_trim(st: &Stream, how: Trim, approx: bool, trimmed: u64) -> Vec<Bytes> {
+    match how {
+        Trim::None => Vec::new(),
+        _ if approx && trimmed == 0 => Vec::new(),
+        _ if approx && st.length == 0 => vec![lit("MAXLEN"), lit("="), lit("0")],
+        Trim::MaxLen(n) => {
+            let n = if approx { st.length } else { n };
+            vec![lit("MAXLEN"), lit("="), Bytes::from(n.to_string())]
+        }
+        Trim::MinId(id) => {
+            let id = if approx { st.first_id } else { id };
+            vec![lit("MINID"), lit("="), Bytes::from(id.to_bytes())]
+        }
+    }
+}
+
 /// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [...]
 fn xadd(ctx: &mut Ctx) -> CmdResult {
     let argv = ctx.argv;
@@ -315,6 +334,18 @@ fn xadd(ctx: &mut Ctx) -> CmdResult {
     } else {
         0
     };
+    let trim = exact_trim(st, a.how, a.approx, trimmed);
+    // Logged with the ID it got and an exact trim, so replay needs no clock and cuts the same.
+    let mut eff = Vec::with_capacity(argv.len() + 4);
+    eff.push(lit("XADD"));
+    eff.push(argv[1].clone());
+    if a.nomkstream {
+        eff.push(lit("NOMKSTREAM"));
+    }
+    eff.extend(trim);
+    eff.push(Bytes::from(id.to_bytes()));
+    eff.extend(pairs.iter().cloned());
+    ctx.propagate(eff);
     reply_id(&mut ctx.out, id);
     ctx.dirty += 1;
     ctx.signal_ready(key);
@@ -334,6 +365,11 @@ fn xtrim(ctx: &mut Ctx) -> CmdResult {
     };
     let n = st.trim(a.how, a.approx, a.limit);
     ctx.dirty += n;
+    if n > 0 && a.approx {
+        let mut eff = vec![lit("XTRIM"), ctx.argv[1].clone()];
+        eff.extend(exact_trim(st, a.how, true, n));
+        ctx.propagate(eff);
+    }
     if n > 0 {
         ctx.notify(NOTIFY_STREAM, "xtrim", arg(ctx.argv, 1));
     }
@@ -449,10 +485,10 @@ fn reply_group_new(
     gt: StreamId,
     count: usize,
     now: u64,
-) -> usize {
+) -> Vec<StreamId> {
     let Some(start) = gt.incr() else {
         out.array(0);
-        return 0;
+        return Vec::new();
     };
     let mut ids = Vec::new();
     let mut body = bytes::BytesMut::new();
@@ -474,7 +510,7 @@ fn reply_group_new(
             }
         }
     }
-    ids.len()
+    ids
 }
 
 /// Emits a consumer's own pending entries from `start` (history read); entries deleted since
@@ -486,7 +522,7 @@ fn reply_group_history(
     start: StreamId,
     count: usize,
     now: u64,
-) {
+) -> Vec<StreamId> {
     let ids: Vec<StreamId> = st
         .groups
         .get(&gr.group[..])
@@ -521,6 +557,7 @@ fn reply_group_history(
             }
         }
     }
+    ids
 }
 
 /// Creates the consumer if needed and refreshes its seen-time; true if it was created.
@@ -667,6 +704,11 @@ fn xread_generic(ctx: &mut Ctx, xreadgroup: bool) -> CmdResult {
     // into the reply right after the stream's name.
     let mut created_at: Vec<(usize, usize)> = Vec::new();
     let resp3 = ctx.out.resp3;
+    // A group read is logged as its effects only (see `group_effects`).
+    let mut effects: Vec<Vec<Bytes>> = Vec::new();
+    if xreadgroup {
+        ctx.no_propagate();
+    }
     for (k, gt) in ids.iter().enumerate() {
         let key = arg(argv, streams_arg + k);
         let Some(st) = get_stream(&mut ctx.ks, key)? else {
@@ -707,15 +749,29 @@ fn xread_generic(ctx: &mut Ctx, xreadgroup: bool) -> CmdResult {
         o.bulk(key);
         match &gr {
             Some(gr) => {
+                let mut fx = GroupChange::default();
                 if touch_consumer(st, gr, now) {
                     ctx.dirty += 1;
                     created_at.push((o.buf.len(), streams_arg + k));
+                    fx.created = Some(gr.consumer.clone());
                 }
                 if history {
-                    reply_group_history(&mut o, st, gr, gt.incr().unwrap_or_default(), count, now);
+                    fx.touched = reply_group_history(
+                        &mut o,
+                        st,
+                        gr,
+                        gt.incr().unwrap_or_default(),
+                        count,
+                        now,
+                    );
                 } else {
-                    reply_group_new(&mut o, st, gr, gt, count, now);
+                    let ids = reply_group_new(&mut o, st, gr, gt, count, now);
+                    fx.setid = !ids.is_empty();
+                    if !gr.noack {
+                        fx.touched = ids;
+                    }
                 }
+                effects.extend(group_effects(key, &gr.group, st, &fx));
                 ctx.dirty += 1;
             }
             None => {
@@ -723,6 +779,9 @@ fn xread_generic(ctx: &mut Ctx, xreadgroup: bool) -> CmdResult {
                 reply_range(&mut o, st, start, StreamId::MAX, count, false);
             }
         }
+    }
+    for e in effects {
+        ctx.propagate(e);
     }
     if served > 0 {
         if resp3 {
@@ -787,7 +846,7 @@ pub fn serve_blocked(
     resp3: bool,
     now: u64,
     claim: impl FnOnce() -> bool,
-) -> Option<(Vec<u8>, bool)> {
+) -> Option<(Vec<u8>, bool, Vec<Vec<Bytes>>)> {
     let BlockOp::XRead { ids, count, group } = op else {
         return None;
     };
@@ -800,7 +859,7 @@ pub fn serve_blocked(
             return None;
         }
         Out::new(&mut buf, resp3).error("UNBLOCKED the stream key no longer exists");
-        return Some((buf.to_vec(), false));
+        return Some((buf.to_vec(), false, Vec::new()));
     };
     let gt = match group {
         Some(gr) => match st.groups.get(&gr.group[..]) {
@@ -811,7 +870,7 @@ pub fn serve_blocked(
                 Out::new(&mut buf, resp3).error(
                     "NOGROUP the consumer group this client was blocked on no longer exists",
                 );
-                return Some((buf.to_vec(), false));
+                return Some((buf.to_vec(), false, Vec::new()));
             }
             Some(g) => g.last_id,
         },
@@ -832,17 +891,94 @@ pub fn serve_blocked(
     }
     out.bulk(key);
     let mut created = false;
+    let mut effects = Vec::new();
     match group {
         Some(gr) => {
             created = touch_consumer(st, gr, now);
-            reply_group_new(&mut out, st, gr, gt, count, now);
+            let ids = reply_group_new(&mut out, st, gr, gt, count, now);
+            let fx = GroupChange {
+                created: created.then(|| gr.consumer.clone()),
+                setid: !ids.is_empty(),
+                touched: if gr.noack { Vec::new() } else { ids },
+            };
+            effects = group_effects(key, &gr.group, st, &fx);
         }
         None => {
             let start = gt.incr().unwrap_or_default();
             reply_range(&mut out, st, start, StreamId::MAX, count, false);
         }
     }
-    Some((buf.to_vec(), created))
+    Some((buf.to_vec(), created, effects))
+}
+
+// ---------------------------------------------------------------------------------------------
+// AOF effects of group reads and claims
+
+/// What a group read or claim changed in one group: the consumer it created, the pending
+/// entries it created, redelivered, claimed or dropped, and whether it moved the group's
+/// last-delivered ID.
+#[derive(Default)]
+pub struct GroupChange {
+    pub created: Option<Bytes>,
+    pub touched: Vec<StreamId>,
+    pub setid: bool,
+}
+
+/// The one place that maps consumer-group changes (XREADGROUP, XCLAIM, XAUTOCLAIM, a served
+/// blocked XREADGROUP) to the deterministic commands the AOF logs, as Redis propagates them:
+/// `XGROUP CREATECONSUMER` for a new consumer; for each touched pending entry, `XCLAIM key
+/// group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID` restating its final owner, delivery
+/// time and count (or `XACK` when it is no longer pending: a claimed entry that was deleted);
+/// then `XGROUP SETID key group id ENTRIESREAD n` when the last-delivered ID moved. Reads `st`
+/// after the change, so replaying these commands reproduces the group exactly.
+pub fn group_effects(key: &[u8], group: &[u8], st: &Stream, fx: &GroupChange) -> Vec<Vec<Bytes>> {
+    let Some(g) = st.groups.get(group) else {
+        return Vec::new();
+    };
+    let key = Bytes::copy_from_slice(key);
+    let group_b = Bytes::copy_from_slice(group);
+    let mut out = Vec::new();
+    if let Some(c) = &fx.created {
+        out.push(vec![
+            lit("XGROUP"),
+            lit("CREATECONSUMER"),
+            key.clone(),
+            group_b.clone(),
+            c.clone(),
+        ]);
+    }
+    for id in &fx.touched {
+        let idb = Bytes::from(id.to_bytes());
+        match g.pel.get(id) {
+            Some(n) => out.push(vec![
+                lit("XCLAIM"),
+                key.clone(),
+                group_b.clone(),
+                n.consumer.clone(),
+                lit("0"),
+                idb,
+                lit("TIME"),
+                Bytes::from(n.delivery_time.to_string()),
+                lit("RETRYCOUNT"),
+                Bytes::from(n.delivery_count.to_string()),
+                lit("FORCE"),
+                lit("JUSTID"),
+            ]),
+            None => out.push(vec![lit("XACK"), key.clone(), group_b.clone(), idb]),
+        }
+    }
+    if fx.setid {
+        out.push(vec![
+            lit("XGROUP"),
+            lit("SETID"),
+            key,
+            group_b,
+            Bytes::from(g.last_id.to_bytes()),
+            lit("ENTRIESREAD"),
+            Bytes::from(g.entries_read.to_string()),
+        ]);
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1276,9 +1412,11 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
     };
     let name = argv[3].clone();
     let mut dirty = 0;
+    let mut fx = GroupChange::default();
     if let Some(g) = st.groups.get_mut(grp) {
         if last_id > g.last_id {
             g.last_id = last_id;
+            fx.setid = true;
             dirty += 1;
         }
     }
@@ -1293,6 +1431,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         };
         if !exists {
             if g.ack(id) {
+                fx.touched.push(id);
                 dirty += 1;
             }
             continue;
@@ -1337,6 +1476,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
                 nk.delivery_count += 1;
             }
         }
+        fx.touched.push(id);
         if justid {
             reply_id(&mut o, id);
         } else {
@@ -1347,6 +1487,14 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         }
         n += 1;
         dirty += 1;
+    }
+    if created {
+        fx.created = Some(name.clone());
+    }
+    let effects = group_effects(key, grp, st, &fx);
+    ctx.no_propagate();
+    for e in effects {
+        ctx.propagate(e);
     }
     ctx.dirty += dirty;
     ctx.out.array(n);
@@ -1414,6 +1562,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
     let mut dirty = 0;
     let mut last_examined: Option<StreamId> = None;
     let mut exhausted = false;
+    let mut touched = Vec::new();
     loop {
         if attempts == 0 {
             break;
@@ -1445,6 +1594,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
         if !exists {
             g.ack(id);
             deleted.push(id);
+            touched.push(id);
             dirty += 1;
             count -= 1;
             continue;
@@ -1463,6 +1613,7 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
                 nk.delivery_count += 1;
             }
         }
+        touched.push(id);
         if justid {
             reply_id(&mut o, id);
         } else {
@@ -1488,6 +1639,16 @@ fn xautoclaim(ctx: &mut Ctx) -> CmdResult {
             })
             .unwrap_or(StreamId::MIN)
     };
+    let fx = GroupChange {
+        created: created.then(|| name.clone()),
+        touched,
+        setid: false,
+    };
+    let effects = group_effects(key, grp, st, &fx);
+    ctx.no_propagate();
+    for e in effects {
+        ctx.propagate(e);
+    }
     ctx.dirty += dirty;
     ctx.out.array(3);
     reply_id(&mut ctx.out, next_cursor);

@@ -10,7 +10,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::{cmd, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group};
+use super::{cmd, lit, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group};
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::store::{Entry, Value};
 use crate::util::parse_i64;
@@ -222,6 +222,16 @@ fn set_generic(
     let has_expire = o.expire.is_some();
     ctx.ks.set_in(db, key, entry);
     ctx.dirty += 1;
+    if has_expire {
+        // Relative and second-based expiries are logged as an absolute PXAT.
+        ctx.propagate(vec![
+            lit("SET"),
+            ctx.argv[key_i].clone(),
+            ctx.argv[val_i].clone(),
+            lit("PXAT"),
+            Bytes::from(expire_at.to_string()),
+        ]);
+    }
     if o.get {
         match old.flatten() {
             Some(v) => ctx.out.bulk(&v),
@@ -311,6 +321,7 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
         Some(v) => {
             ctx.ks.del(key);
             ctx.dirty += 1;
+            ctx.propagate(vec![lit("DEL"), ctx.argv[1].clone()]);
             ctx.out.bulk(&v);
             ctx.notify(NOTIFY_GENERIC, "del", key);
         }
@@ -341,16 +352,23 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
         Some((Unit::ExAt | Unit::PxAt, at)) if at <= ctx.ks.now => {
             ctx.ks.del(key);
             ctx.dirty += 1;
+            ctx.propagate(vec![lit("DEL"), ctx.argv[1].clone()]);
             ctx.notify(NOTIFY_GENERIC, "del", key);
         }
         Some((_, at)) => {
             ctx.ks.set_expire(key, at);
             ctx.dirty += 1;
+            ctx.propagate(vec![
+                lit("PEXPIREAT"),
+                ctx.argv[1].clone(),
+                Bytes::from(at.to_string()),
+            ]);
             ctx.notify(NOTIFY_GENERIC, "expire", key);
         }
         None if o.persist && had_expire => {
             ctx.ks.set_expire(key, 0);
             ctx.dirty += 1;
+            ctx.propagate(vec![lit("PERSIST"), ctx.argv[1].clone()]);
             ctx.notify(NOTIFY_GENERIC, "persist", key);
         }
         None => {}
@@ -520,6 +538,13 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
         }
     };
     ctx.dirty += 1;
+    // Logged as the result, so replay does not depend on float arithmetic (Redis does the same).
+    ctx.propagate(vec![
+        lit("SET"),
+        ctx.argv[1].clone(),
+        text.clone(),
+        lit("KEEPTTL"),
+    ]);
     ctx.notify(NOTIFY_STRING, "incrbyfloat", key);
     ctx.out.bulk(&text);
     Ok(())

@@ -106,21 +106,18 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.out.array(m.queue.len());
     let t = table();
+    let mut unit = super::Unit::default();
     for (id, argv) in m.queue {
         let Some(cmd) = t.commands.get(id) else {
             continue;
         };
-        super::run(
-            ctx.srv,
-            ctx.client,
-            ctx.out.buf,
-            cmd,
-            argv,
-            Some(&mut ctx.ready),
-        );
+        super::run(ctx.srv, ctx.client, ctx.out.buf, cmd, argv, Some(&mut unit));
         // A queued HELLO/RESET can change the protocol mid-transaction.
         ctx.out.resp3 = ctx.client.resp3;
     }
+    ctx.ready.append(&mut unit.ready);
+    // The transaction's effects are logged as one MULTI/EXEC block (a single effect alone).
+    ctx.prop = super::Prop::Cmds(unit.effects);
     Ok(())
 }
 

@@ -10,8 +10,8 @@ use smallvec::SmallVec;
 
 use super::hashes::scan;
 use super::{
-    arg, cmd, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags, Group,
-    KeySpec,
+    arg, cmd, lit, positive_long, range_long, Acl, CmdError, CmdResult, CommandDef, Ctx, Flags,
+    Group, KeySpec,
 };
 use crate::blocking::{self, BlockOp};
 use crate::config::registry::{NOTIFY_GENERIC, NOTIFY_ZSET};
@@ -834,6 +834,11 @@ fn mpop_from(ctx: &mut Ctx, a: &MPopArgs) -> Result<bool, CmdError> {
         }
         let items = pop_n(&mut ctx.ks, db, key, a.max, a.count);
         ctx.dirty += items.len() as u64;
+        ctx.propagate(vec![
+            zpop_cmd(a.max),
+            argv[i].clone(),
+            Bytes::from(items.len().to_string()),
+        ]);
         ctx.out.array(2);
         ctx.out.bulk(key);
         ctx.out.array(items.len());
@@ -849,6 +854,11 @@ fn mpop_from(ctx: &mut Ctx, a: &MPopArgs) -> Result<bool, CmdError> {
         return Ok(true);
     }
     Ok(false)
+}
+
+/// The plain pop ZMPOP and the blocking pops are logged as.
+fn zpop_cmd(max: bool) -> Bytes {
+    lit(if max { "ZPOPMAX" } else { "ZPOPMIN" })
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
@@ -874,6 +884,7 @@ fn bzpop_generic(ctx: &mut Ctx, max: bool) -> CmdResult {
         let items = pop_n(&mut ctx.ks, db, key, max, 1);
         if let Some((m, s)) = items.first() {
             ctx.dirty += 1;
+            ctx.propagate(vec![zpop_cmd(max), argv[i].clone()]);
             ctx.out.array(3);
             ctx.out.bulk(key);
             ctx.notify(NOTIFY_ZSET, pop_event(max), key);

@@ -99,7 +99,7 @@ impl Default for Settings {
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| "/".into()),
             config_file: None,
-            appendonly: false,
+            appendonly: true,
             appendfsync: "everysec".into(),
             appendfilename: "appendonly.aof".into(),
             appenddirname: "appendonlydir".into(),

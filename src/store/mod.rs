@@ -76,6 +76,8 @@ pub struct Shard {
     /// WATCHed keys of this shard -> the watching clients' dirty flags (see
     /// `commands/transactions.rs`); keys need not exist.
     pub watchers: Watchers,
+    /// An AOF rewrite's snapshot has not captured this shard yet (see [`Snapshot`]).
+    pub snap_pending: bool,
 }
 
 /// A WATCHing client's "a watched key was modified" flag (Redis's `CLIENT_DIRTY_CAS`).
@@ -144,6 +146,7 @@ impl Shard {
             volatile: std::mem::take(&mut self.volatile),
             waiters: Default::default(),
             watchers: Default::default(),
+            snap_pending: false,
         }
     }
 
@@ -199,10 +202,27 @@ impl Db {
     }
 }
 
+/// Receives a shard's contents, as they were when a snapshot began (see [`Snapshot`]).
+pub type SnapshotSink = std::sync::Arc<dyn Fn(usize, &Shard) + Send + Sync>;
+
+/// A point-in-time view of the whole keyspace without stopping the world for long (for the
+/// AOF rewrite), by copy-on-write at shard granularity: `begin` (with the world lock held
+/// exclusively) marks every shard pending; from then on, whoever locks a pending shard first,
+/// a command about to change it or the rewrite walking the keyspace, hands the shard to the
+/// sink before anything else happens to it, and clears the mark. Every shard is thus captured
+/// exactly once, as it was at `begin`; the longest pause a command sees is one shard's
+/// serialization.
+#[derive(Default)]
+pub struct Snapshot {
+    active: std::sync::atomic::AtomicBool,
+    sink: parking_lot::RwLock<Option<SnapshotSink>>,
+}
+
 /// All databases.
 pub struct Keyspace {
     pub dbs: Box<[Db]>,
     hasher: Hasher,
+    pub snapshot: Snapshot,
 }
 
 impl Keyspace {
@@ -210,7 +230,59 @@ impl Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::new()).collect(),
             hasher: Hasher::new(),
+            snapshot: Snapshot::default(),
         }
+    }
+
+    /// Hands a freshly locked shard to the running snapshot if it has not been captured yet.
+    #[inline]
+    fn capture(&self, db: usize, shard: &mut Shard) {
+        if shard.snap_pending
+            && self
+                .snapshot
+                .active
+                .load(std::sync::atomic::Ordering::Acquire)
+        {
+            if let Some(sink) = self.snapshot.sink.read().as_ref() {
+                sink(db, shard);
+            }
+            shard.snap_pending = false;
+        }
+    }
+
+    /// Starts a snapshot. The caller holds the world lock exclusively, so no shard is held.
+    pub fn snapshot_begin(&self, sink: SnapshotSink) {
+        *self.snapshot.sink.write() = Some(sink);
+        for db in self.dbs.iter() {
+            for s in db.shards.iter() {
+                s.lock().snap_pending = true;
+            }
+        }
+        self.snapshot
+            .active
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Captures every shard not captured yet (the rewrite's own walk), then ends the snapshot.
+    pub fn snapshot_finish(&self) {
+        for (i, db) in self.dbs.iter().enumerate() {
+            for s in db.shards.iter() {
+                let mut g = s.lock();
+                self.capture(i, &mut g);
+            }
+        }
+        self.snapshot
+            .active
+            .store(false, std::sync::atomic::Ordering::Release);
+        *self.snapshot.sink.write() = None;
+    }
+
+    /// Ends a snapshot early (a failed rewrite).
+    pub fn snapshot_abort(&self) {
+        self.snapshot
+            .active
+            .store(false, std::sync::atomic::Ordering::Release);
+        *self.snapshot.sink.write() = None;
     }
 
     #[inline]
@@ -242,7 +314,9 @@ impl Keyspace {
             }
             last = Some((d, s));
             if let Some(dbref) = self.dbs.get(d as usize) {
-                guards.push(((d, s), dbref.shards[s as usize].lock()));
+                let mut g = dbref.shards[s as usize].lock();
+                self.capture(d as usize, &mut g);
+                guards.push(((d, s), g));
             }
         }
         Locked {
@@ -276,6 +350,7 @@ impl Keyspace {
         let mut taken = Vec::new();
         for shard in d.shards.iter() {
             let mut g = shard.lock();
+            self.capture(db, &mut g);
             if !g.is_empty() {
                 removed += g.len();
                 taken.push(g.take_data());
@@ -297,9 +372,18 @@ impl Keyspace {
         if lo == hi {
             return true;
         }
-        let mut low: Vec<MutexGuard<'_, Shard>> = dl.shards.iter().map(|m| m.lock()).collect();
+        let mut low: Vec<MutexGuard<'_, Shard>> = dl
+            .shards
+            .iter()
+            .map(|m| {
+                let mut g = m.lock();
+                self.capture(lo, &mut g);
+                g
+            })
+            .collect();
         for (i, m) in dh.shards.iter().enumerate() {
             let mut g = m.lock();
+            self.capture(hi, &mut g);
             if let Some(l) = low.get_mut(i) {
                 l.swap_data(&mut g);
             }
@@ -323,12 +407,22 @@ impl Keyspace {
 
     /// One pass of active expiry over every shard of every database, sampling like Redis's
     /// `activeExpireCycle` (20 keys, again while more than a quarter of the sample was expired).
-    /// Returns the (db, key) pairs it deleted.
-    pub fn expire_cycle(&self, now: u64, rng: &mut impl rand::Rng) -> Vec<(usize, Bytes)> {
+    /// Returns the (db, key) pairs it deleted; `on_delete` sees each deletion while its shard is
+    /// still locked (the AOF logs it there, so it is ordered with the key's other changes).
+    pub fn expire_cycle(
+        &self,
+        now: u64,
+        rng: &mut impl rand::Rng,
+        on_delete: &mut dyn FnMut(usize, &Bytes),
+    ) -> Vec<(usize, Bytes)> {
         let mut deleted = Vec::new();
         for (dbi, db) in self.dbs.iter().enumerate() {
             for shard in db.shards.iter() {
                 let mut s = shard.lock();
+                if s.volatile.is_empty() {
+                    continue;
+                }
+                self.capture(dbi, &mut s);
                 for _round in 0..16 {
                     let n = s.volatile.len();
                     if n == 0 {
@@ -349,6 +443,7 @@ impl Keyspace {
                         if exp != 0 && exp <= now {
                             s.remove(&k);
                             s.touch(&k);
+                            on_delete(dbi, &k);
                             deleted.push((dbi, k));
                             expired += 1;
                         }
@@ -582,7 +677,7 @@ mod tests {
         let mut rng = rand::thread_rng();
         let mut total = 0;
         for _ in 0..100 {
-            total += ks.expire_cycle(20, &mut rng).len();
+            total += ks.expire_cycle(20, &mut rng, &mut |_, _| {}).len();
             if ks.dbsize(1) == 0 {
                 break;
             }

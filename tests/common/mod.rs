@@ -23,18 +23,31 @@ impl TestServer {
 
     /// Starts a server after letting `f` adjust the settings.
     pub async fn with(f: impl FnOnce(&mut Settings)) -> TestServer {
+        Self::try_with(f)
+            .await
+            .expect("server starts and loads its AOF")
+    }
+
+    /// Like `with`, but returns the startup or AOF loading error instead of panicking. Tests
+    /// run without the AOF unless they turn it on (`appendonly yes` and a temporary `dir`).
+    pub async fn try_with(f: impl FnOnce(&mut Settings)) -> Result<TestServer, String> {
         let mut s = Settings {
             bind: vec!["127.0.0.1".into()],
             port: 0,
+            appendonly: false,
             ..Settings::default()
         };
         f(&mut s);
-        let handle = herald::server::start(s).await.expect("server starts");
-        TestServer {
+        let handle = herald::server::start(s).await.map_err(|e| e.to_string())?;
+        if let Err(e) = handle.loaded().await {
+            handle.stop().await;
+            return Err(e);
+        }
+        Ok(TestServer {
             addr: handle.addr,
             srv: handle.srv.clone(),
             handle: Some(handle),
-        }
+        })
     }
 
     pub async fn client(&self) -> RawClient {

@@ -97,9 +97,11 @@ if [ "$1" = "--herald" ]; then
         (cd "$REPO" && cargo build --bin herald) || exit 1
     fi
     log="$(mktemp)"
-    "$bin" --port 0 --bind 127.0.0.1 >"$log" 2>&1 &
+    # The AOF stays on (Herald's default), in a directory of its own.
+    aofdir="$(mktemp -d)"
+    "$bin" --port 0 --bind 127.0.0.1 --dir "$aofdir" >"$log" 2>&1 &
     herald_pid=$!
-    trap 'kill "$herald_pid" 2>/dev/null; wait "$herald_pid" 2>/dev/null; rm -f "$log"' EXIT
+    trap 'kill "$herald_pid" 2>/dev/null; wait "$herald_pid" 2>/dev/null; rm -f "$log"; rm -rf "$aofdir"' EXIT
     port=""
     for _ in $(seq 1 200); do
         port="$(sed -n 's/.*Ready to accept connections on \[127\.0\.0\.1:\([0-9]*\)\].*/\1/p' "$log")"
