@@ -110,6 +110,13 @@ fn starts_serves_and_stops_on_sigterm() {
     sock.read_exact(&mut got).unwrap();
     assert_eq!(got, want);
     drop(sock);
+    // The AOF is on by default: its layout is created while the (empty) dataset loads.
+    let aof_dir = std::env::temp_dir().join(format!("herald-cli-aof-{}", std::process::id()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !aof_dir.join("appendonly.aof.manifest").exists() {
+        assert!(Instant::now() < deadline, "no AOF manifest was created");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 
     // SAFETY: sending SIGTERM to the child we spawned, by its PID.
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
@@ -126,9 +133,6 @@ fn starts_serves_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     let _ = std::fs::remove_file(&conf);
-    let aof_dir = std::env::temp_dir().join(format!("herald-cli-aof-{}", std::process::id()));
-    // The AOF is on by default: the layout was created, then closed cleanly.
-    assert!(aof_dir.join("appendonly.aof.manifest").exists());
     let _ = std::fs::remove_dir_all(&aof_dir);
     assert_eq!(status.code(), Some(0), "clean exit");
     // Directives Herald does not act on are reported once at startup, in the log file.

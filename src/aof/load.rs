@@ -258,7 +258,7 @@ fn replay(
                     crate::blocking::unregister(srv, &b.waiter);
                 }
                 count += 1;
-                if count % 1024 == 0 {
+                if count.is_multiple_of(1024) {
                     progress.done += rd.pos - last_done;
                     last_done = rd.pos;
                     if progress.last_log.elapsed().as_secs() >= 2 {

@@ -127,6 +127,8 @@ pub struct Status {
     pub rewrite_base_size: AtomicU64,
     /// Longest time (µs) a command spent writing a shard's snapshot during the last rewrite.
     pub rewrite_max_pause_us: AtomicU64,
+    /// fsyncs done (each covers every write before it: group commit).
+    pub fsyncs: AtomicU64,
 }
 
 pub struct Aof {
@@ -403,6 +405,7 @@ impl Aof {
         };
         if let Some(f) = file {
             f.sync_data()?;
+            self.status.fsyncs.fetch_add(1, Ordering::Relaxed);
         }
         self.synced.fetch_max(upto, Ordering::Release);
         Ok(())

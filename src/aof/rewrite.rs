@@ -62,7 +62,7 @@ pub fn write_value(out: &mut Vec<u8>, key: &[u8], v: &Value) {
             h.len(),
         ),
         Value::ZSet(z) => {
-            let items = z.range_by_rank(0, z.len().saturating_sub(1), false);
+            let items = z.range_by_rank(0, z.len(), false);
             let scores: Vec<String> = items
                 .iter()
                 .map(|(_, s)| crate::util::fmt_double_g17(*s))
@@ -130,8 +130,12 @@ fn write_stream(out: &mut Vec<u8>, key: &[u8], st: &crate::store::stream::Stream
     });
     let last = id_bytes(st.last_id);
     if !any {
-        // An empty stream: create it with its last ID, as Redis does (MAXLEN 0 trims the entry).
-        encode(out, [&b"XADD"[..], key, b"MAXLEN", b"0", &last, b"x", b"y"]);
+        // An empty stream, created as Redis does: an entry 0-1 trimmed at once (MAXLEN 0);
+        // XSETID below then restores the real last ID and counters.
+        encode(
+            out,
+            [&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"],
+        );
     }
     let added = st.entries_added.to_string();
     let maxdel = id_bytes(st.max_deleted_entry_id);
@@ -292,6 +296,7 @@ pub fn start(srv: &Arc<Server>, enable: bool, world_held: bool) -> Result<(), St
     };
     let (manifest, sink) = manifest;
     tracing::info!("Background append only file rewriting started");
+    let srv2 = srv.clone();
     let srv = srv.clone();
     std::thread::Builder::new()
         .name("aof-rewrite".into())
@@ -331,14 +336,15 @@ pub fn start(srv: &Arc<Server>, enable: bool, world_held: bool) -> Result<(), St
                 .store(false, Ordering::Release);
         })
         .map_err(|e| {
-            srv_abort_note(&e);
+            // Nothing will capture the pending shards: stop the snapshot.
+            srv2.ks.snapshot_abort();
+            srv2.aof
+                .status
+                .rewrite_in_progress
+                .store(false, Ordering::Release);
             format!("ERR Can't start the rewrite thread: {e}")
         })?;
     Ok(())
-}
-
-fn srv_abort_note(e: &io::Error) {
-    tracing::warn!("Can't start the AOF rewrite thread: {e}");
 }
 
 fn finish(

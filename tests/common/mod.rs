@@ -2,6 +2,8 @@
 //! returns exact reply bytes, and condition waits (no fixed sleeps).
 #![allow(dead_code)]
 
+pub mod oracle;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
