@@ -13,6 +13,7 @@
 //! honour `--port`.
 
 mod client;
+mod durability;
 mod report;
 mod servers;
 mod workloads;
@@ -63,6 +64,8 @@ enum Workload {
     Fanout,
     Stream,
     Memory,
+    /// AOF replay at startup and rewrite pauses (servers of its own, with the AOF on).
+    Durability,
 }
 
 #[derive(clap::Args, Clone)]
@@ -152,9 +155,19 @@ pub struct RunArgs {
     /// Directory for JSON, markdown and server logs.
     #[arg(long, default_value = "target/bench-results")]
     out_dir: PathBuf,
-    /// Splice the markdown tables into this file between the bench-results markers.
+    /// Splice the markdown tables into this file between the `<!-- MARKER:begin -->` and
+    /// `<!-- MARKER:end -->` lines.
     #[arg(long)]
     update_doc: Option<PathBuf>,
+    /// The marker name for --update-doc.
+    #[arg(long, default_value = "bench-results")]
+    doc_marker: String,
+    /// Run both servers with the AOF on and this appendfsync policy (no = no persistence).
+    #[arg(long, default_value = "no")]
+    aof: String,
+    /// Durability workload: stream entries replayed at startup, keys rewritten.
+    #[arg(long, default_value_t = 1_000_000)]
+    durability_items: u64,
 }
 
 fn main() -> ExitCode {
@@ -179,6 +192,7 @@ fn serve_herald(port: u16, bind: String) -> ExitCode {
     let s = herald::config::Settings {
         port,
         bind: vec![bind],
+        appendonly: false,
         ..Default::default()
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -257,11 +271,32 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
             std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?,
         ),
     };
+    let persist = |name: &str| -> Vec<String> {
+        if a.aof == "no" {
+            return Vec::new();
+        }
+        let dir = log_dir.join(format!("{name}-data"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let mut v: Vec<String> = ["--appendonly", "yes", "--appendfsync", &a.aof, "--dir"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        v.push(dir.to_string_lossy().into_owned());
+        if name == "redis" {
+            // Both write RESP bases (Herald has no RDB preamble).
+            v.extend(["--aof-use-rdb-preamble".to_string(), "no".to_string()]);
+        }
+        v
+    };
     let mut started: Vec<Server> = Vec::new();
     for s in &a.servers {
+        if a.only == [Workload::Durability] {
+            break;
+        }
         let srv = match s.as_str() {
-            "herald" => Server::start_herald(&launch, &log_dir),
-            "redis" => Server::start_redis(&a.redis_server, &log_dir),
+            "herald" => Server::start_herald(&launch, &log_dir, &persist("herald")),
+            "redis" => Server::start_redis(&a.redis_server, &log_dir, &persist("redis")),
             other => return Err(format!("unknown server {other:?} (herald, redis)")),
         }
         .map_err(|e| format!("starting {s}: {e}"))?;
@@ -379,6 +414,11 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
 
     let mut rows = Vec::new();
     for (section, name, kind) in specs {
+        let section: &'static str = if a.aof == "no" {
+            section
+        } else {
+            Box::leak(format!("{section}, appendfsync {}", a.aof).into_boxed_str())
+        };
         eprintln!("row: {section}: {name}");
         let mut row = Row {
             section,
@@ -447,6 +487,9 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
         rows.push(row);
     }
 
+    if a.only.contains(&Workload::Durability) {
+        rows.extend(durability::run(a, &launch, &log_dir, &rt));
+    }
     let mut mem_rows = Vec::new();
     if a.only.contains(&Workload::Memory) {
         let m = MemParams {

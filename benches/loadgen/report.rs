@@ -10,9 +10,6 @@ use crate::servers::{HeraldLaunch, Server};
 use crate::workloads::{Outcome, Sample};
 use crate::{Row, RunArgs};
 
-pub const DOC_BEGIN: &str = "<!-- bench-results:begin -->";
-pub const DOC_END: &str = "<!-- bench-results:end -->";
-
 /// Where and how a run was taken.
 pub struct Meta {
     pub date: String,
@@ -520,24 +517,29 @@ pub fn write_all(a: &RunArgs, m: &Meta, rows: &[Row], mem_rows: &[Row]) -> Resul
     write("results.md", &md)?;
     write(&format!("results-{stamp}.json"), &js)?;
     if let Some(doc) = &a.update_doc {
-        splice(doc, &md)?;
+        splice(doc, &a.doc_marker, &md)?;
         eprintln!("updated {}", doc.display());
     }
     Ok(())
 }
 
-/// Replaces the text between the bench-results markers of `doc` with `block`.
-fn splice(doc: &Path, block: &str) -> Result<(), String> {
+/// Replaces the text between the `<!-- marker:begin -->` / `<!-- marker:end -->` lines of `doc`
+/// with `block`.
+fn splice(doc: &Path, marker: &str, block: &str) -> Result<(), String> {
+    let (begin, end) = (
+        format!("<!-- {marker}:begin -->"),
+        format!("<!-- {marker}:end -->"),
+    );
     let text = std::fs::read_to_string(doc).map_err(|e| format!("{}: {e}", doc.display()))?;
-    let (Some(b), Some(e)) = (text.find(DOC_BEGIN), text.find(DOC_END)) else {
+    let (Some(b), Some(e)) = (text.find(&begin), text.find(&end)) else {
         return Err(format!(
-            "{} has no {DOC_BEGIN} ... {DOC_END} markers",
+            "{} has no {begin} ... {end} markers",
             doc.display()
         ));
     };
     if e < b {
         return Err(format!("{}: markers out of order", doc.display()));
     }
-    let new = format!("{}{DOC_BEGIN}\n{block}{}", &text[..b], &text[e..]);
+    let new = format!("{}{begin}\n{block}{}", &text[..b], &text[e..]);
     std::fs::write(doc, new).map_err(|e| format!("{}: {e}", doc.display()))
 }

@@ -1,7 +1,7 @@
 //! Starting and stopping the servers under test, and reading their cost from `/proc`.
 //!
 //! Both servers run as child processes on free loopback ports with equivalent settings (no
-//! persistence), so `/proc/PID/stat` gives each one's CPU time and `/proc/PID/status` its RSS.
+//! persistence, or the same AOF settings for the durability rows), so `/proc/PID/stat` gives each one's CPU time and `/proc/PID/status` its RSS.
 //! Every process started here is stopped by its PID (SIGTERM, then SIGKILL after 10 s).
 
 use std::io;
@@ -44,40 +44,43 @@ pub fn free_port() -> io::Result<u16> {
 
 impl Server {
     /// Starts redis-server on a free port and waits until it answers PING.
-    pub fn start_redis(redis_server: &str, log_dir: &Path) -> io::Result<Server> {
+    /// `persist` replaces the default `--appendonly no` (e.g. `--appendonly yes --appendfsync
+    /// always --dir D`).
+    pub fn start_redis(
+        redis_server: &str,
+        log_dir: &Path,
+        persist: &[String],
+    ) -> io::Result<Server> {
         let port = free_port()?.to_string();
-        let args = [
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-        ];
+        let mut args: Vec<&str> = vec!["--port", &port, "--bind", "127.0.0.1", "--save", ""];
+        if persist.is_empty() {
+            args.extend(["--appendonly", "no"]);
+        }
+        args.extend(persist.iter().map(String::as_str));
+        args.extend(["--daemonize", "no"]);
         Self::spawn("redis", redis_server, &args, log_dir, &port)
     }
 
     /// Starts Herald on a free port and waits until it answers PING.
-    pub fn start_herald(how: &HeraldLaunch, log_dir: &Path) -> io::Result<Server> {
+    pub fn start_herald(
+        how: &HeraldLaunch,
+        log_dir: &Path,
+        persist: &[String],
+    ) -> io::Result<Server> {
         let port = free_port()?.to_string();
         match how {
             HeraldLaunch::Binary(p) => {
-                let args = [
-                    "--port",
-                    &port,
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ];
+                let mut args: Vec<&str> =
+                    vec!["--port", &port, "--bind", "127.0.0.1", "--save", ""];
+                if persist.is_empty() {
+                    args.extend(["--appendonly", "no"]);
+                }
+                args.extend(persist.iter().map(String::as_str));
                 Self::spawn("herald", &p.to_string_lossy(), &args, log_dir, &port)
             }
+            HeraldLaunch::Embedded(_) if !persist.is_empty() => Err(io::Error::other(
+                "persistence options need --herald-launch binary",
+            )),
             HeraldLaunch::Embedded(p) => {
                 let args = ["serve-herald", "--port", &port, "--bind", "127.0.0.1"];
                 Self::spawn("herald", &p.to_string_lossy(), &args, log_dir, &port)
@@ -85,7 +88,9 @@ impl Server {
         }
     }
 
-    fn spawn(
+    /// Starts `program args` (which must listen on `port`) and waits until it answers PING:
+    /// replying -LOADING does not count, so the wait covers loading a persisted dataset.
+    pub fn spawn(
         name: &'static str,
         program: &str,
         args: &[&str],
@@ -124,10 +129,11 @@ impl Server {
         Ok(srv)
     }
 
-    /// Waits until the server accepts a connection and answers PING (10 s at most).
+    /// Waits until the server accepts a connection and answers PING (120 s at most, time to
+    /// load a large AOF).
     fn wait_ready(&mut self) -> io::Result<()> {
         use std::io::{Read, Write};
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(io::Error::other(format!("{} exited: {status}", self.name)));
@@ -142,11 +148,11 @@ impl Server {
             }
             if Instant::now() > deadline {
                 return Err(io::Error::other(format!(
-                    "{} did not answer PING on {} within 10 s",
+                    "{} did not answer PING on {} within 120 s",
                     self.name, self.addr
                 )));
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 

@@ -220,8 +220,14 @@ fn write_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
     }
 }
 
-/// Where captured shards go: the temporary base file.
+/// Where captured shards go. A capture runs while the shard is locked by whoever touched it
+/// first (a command about to change it, or the rewrite's own walk), so it does the least it
+/// can: it serializes the shard into memory (no I/O, no lock but the queue's) and queues the
+/// bytes; the rewrite thread writes them to the temporary base file without holding any lock.
+/// (Copying the entries instead would be no faster: cloning a `Bytes` made from a `Vec`
+/// allocates a shared header, for good, on every key and value.)
 struct Sink {
+    queue: Mutex<Vec<Vec<u8>>>,
     file: Mutex<BufWriter<File>>,
     error: Mutex<Option<io::Error>>,
     max_pause_us: std::sync::atomic::AtomicU64,
@@ -231,15 +237,23 @@ struct Sink {
 impl Sink {
     fn take(&self, db: usize, shard: &Shard) {
         let t = Instant::now();
-        let mut buf = Vec::new();
+        let mut buf = Vec::with_capacity(shard.map.len() * 48);
         write_shard(&mut buf, db, shard, self.now);
         if !buf.is_empty() {
+            self.queue.lock().push(buf);
+        }
+        self.max_pause_us
+            .fetch_max(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Writes every queued capture to the file (the rewrite thread).
+    fn drain(&self) {
+        let batch = std::mem::take(&mut *self.queue.lock());
+        for buf in batch {
             if let Err(e) = self.file.lock().write_all(&buf) {
                 self.error.lock().get_or_insert(e);
             }
         }
-        self.max_pause_us
-            .fetch_max(t.elapsed().as_micros() as u64, Ordering::Relaxed);
     }
 }
 
@@ -270,8 +284,14 @@ pub fn start(srv: &Arc<Server>, enable: bool, world_held: bool) -> Result<(), St
         .dir
         .join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
     let started = Instant::now();
+    // Most of the current increment reaches the disk before the world stops, so the fsync
+    // under the world lock only covers what arrived meanwhile.
+    if aof.is_on() {
+        let _ = aof.sync_all();
+    }
     let (incr, manifest) = {
         let _w = (!world_held).then(|| srv.world.write());
+        let locked_at = Instant::now();
         let (incr, manifest) = aof
             .switch_incr(&paths, enable)
             .map_err(|e| fail(format!("ERR Can't open the append-only file: {e}")))?;
@@ -281,6 +301,7 @@ pub fn start(srv: &Arc<Server>, enable: bool, world_held: bool) -> Result<(), St
             ))
         })?;
         let sink = Arc::new(Sink {
+            queue: Mutex::new(Vec::new()),
             file: Mutex::new(BufWriter::with_capacity(1 << 20, file)),
             error: Mutex::new(None),
             max_pause_us: Default::default(),
@@ -292,6 +313,9 @@ pub fn start(srv: &Arc<Server>, enable: bool, world_held: bool) -> Result<(), St
         aof.status
             .rewrite_started_ms
             .store(crate::util::now_ms(), Ordering::Relaxed);
+        // The world was stopped this long: part of the longest pause of this rewrite.
+        sink.max_pause_us
+            .fetch_max(locked_at.elapsed().as_micros() as u64, Ordering::Relaxed);
         (incr, (manifest, sink))
     };
     let (manifest, sink) = manifest;
@@ -301,7 +325,14 @@ pub fn start(srv: &Arc<Server>, enable: bool, world_held: bool) -> Result<(), St
     std::thread::Builder::new()
         .name("aof-rewrite".into())
         .spawn(move || {
-            srv.ks.snapshot_finish();
+            for db in 0..srv.ks.dbs.len() {
+                for shard in 0..crate::store::SHARDS {
+                    srv.ks.snapshot_capture(db, shard);
+                    sink.drain();
+                }
+            }
+            srv.ks.snapshot_end();
+            sink.drain();
             let result = finish(&srv, &paths, &tmp_path, &sink, &manifest, &incr);
             let aof = &srv.aof;
             aof.status

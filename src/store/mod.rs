@@ -263,14 +263,16 @@ impl Keyspace {
             .store(true, std::sync::atomic::Ordering::Release);
     }
 
-    /// Captures every shard not captured yet (the rewrite's own walk), then ends the snapshot.
-    pub fn snapshot_finish(&self) {
-        for (i, db) in self.dbs.iter().enumerate() {
-            for s in db.shards.iter() {
-                let mut g = s.lock();
-                self.capture(i, &mut g);
-            }
+    /// Captures shard `shard` of `db` if it has not been captured yet (the rewrite's own walk).
+    pub fn snapshot_capture(&self, db: usize, shard: usize) {
+        if let Some(s) = self.dbs.get(db).and_then(|d| d.shards.get(shard)) {
+            let mut g = s.lock();
+            self.capture(db, &mut g);
         }
+    }
+
+    /// Ends the snapshot once every shard has been captured.
+    pub fn snapshot_end(&self) {
         self.snapshot
             .active
             .store(false, std::sync::atomic::Ordering::Release);
