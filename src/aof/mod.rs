@@ -148,6 +148,8 @@ pub struct Aof {
     progress: tokio::sync::Notify,
     wake: Mutex<bool>,
     wake_cv: Condvar,
+    /// Held by the connection doing a group commit (`appendfsync always`).
+    sync_leader: Mutex<()>,
     stop: AtomicBool,
     pub status: Status,
     /// Test hook: when non-zero, every write fails with this errno (fault injection; not
@@ -191,6 +193,7 @@ impl Aof {
             progress: tokio::sync::Notify::new(),
             wake: Mutex::new(false),
             wake_cv: Condvar::new(),
+            sync_leader: Mutex::new(()),
             stop: AtomicBool::new(false),
             status,
             inject_write_errno: AtomicI32::new(0),
@@ -376,8 +379,29 @@ impl Aof {
             if done {
                 return;
             }
-            if !always && self.flush() && self.written.load(Ordering::Acquire) >= need {
+            // Let the other ready connections run their commands first: whoever writes next
+            // writes (and with `always` fsyncs) all of them at once, as Redis's event loop
+            // does once per iteration.
+            tokio::task::yield_now().await;
+            if !always {
+                if self.written.load(Ordering::Acquire) >= need {
+                    return;
+                }
+                if self.flush() && self.written.load(Ordering::Acquire) >= need {
+                    return;
+                }
+            } else if self.synced.load(Ordering::Acquire) >= need {
                 return;
+            } else if let Some(_leader) = self.sync_leader.try_lock() {
+                // Group commit: this connection writes and fsyncs for everyone who appended
+                // so far; the others wait for its notification.
+                if self.flush() {
+                    if let Err(e) = self.fsync_now() {
+                        tracing::warn!("Error syncing the AOF file: {e}");
+                    }
+                }
+                self.progress.notify_waiters();
+                continue;
             }
             self.kick();
             notified.await;
