@@ -26,6 +26,20 @@ fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// Starts a server with the AOF in `dir`; the AOF loading error, if any.
+async fn try_aof(
+    dir: &Path,
+    f: impl FnOnce(&mut herald::config::Settings),
+) -> Result<TestServer, String> {
+    let d = dir.to_string_lossy().into_owned();
+    TestServer::try_with(move |st| {
+        st.appendonly = true;
+        st.dir = d;
+        f(st);
+    })
+    .await
+}
+
 async fn with_aof(dir: &Path, fsync: &str) -> TestServer {
     let dir = dir.to_string_lossy().into_owned();
     let fsync = fsync.to_string();
@@ -438,10 +452,7 @@ async fn truncated_and_corrupt_files() {
     );
     std::fs::write(&path, &torn).unwrap();
 
-    let d = dir.to_string_lossy().into_owned();
-    let refused = TestServer::try_with(move |st| {
-        st.appendonly = true;
-        st.dir = d;
+    let refused = try_aof(&dir, |st| {
         st.other.insert("aof-load-truncated", "no".to_string());
     })
     .await;
@@ -466,14 +477,10 @@ async fn truncated_and_corrupt_files() {
     let mut bad = good.clone();
     bad.splice(0..0, b"%garbage\r\n".iter().copied());
     std::fs::write(&path, &bad).unwrap();
-    let d = dir.to_string_lossy().into_owned();
-    let err = TestServer::try_with(move |st| {
-        st.appendonly = true;
-        st.dir = d;
-    })
-    .await
-    .err()
-    .expect("a corrupt AOF refuses to start");
+    let err = try_aof(&dir, |_| {})
+        .await
+        .err()
+        .expect("a corrupt AOF refuses to start");
     assert!(
         err.contains("Bad file format") && err.contains("appendonly.aof.1.incr.aof at offset 0"),
         "{err}"
@@ -667,12 +674,7 @@ async fn loads_a_directory_written_by_redis() {
     for cmd in setup {
         r.cmd(cmd).await;
     }
-    for _ in 0..2000 {
-        if info_field(&mut r, "aof_rewrite_in_progress").await == "0" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    wait_rewrite_done(&mut r).await;
     let after: &[&[&str]] = &[
         &["INCRBYFLOAT", "fl", "2.5"],
         &["LPOP", "l"],
@@ -737,12 +739,9 @@ async fn loads_a_directory_written_by_redis() {
     let _ = std::fs::remove_dir_all(&dir);
     let dir = herald_dir;
 
-    let d = dir.to_string_lossy().into_owned();
-    let s = TestServer::with(move |st| {
-        st.appendonly = true;
-        st.dir = d;
-    })
-    .await;
+    let s = try_aof(&dir, |_| {})
+        .await
+        .expect("loads redis-server's files");
     let mut h = s.client().await;
     let mut got = Vec::new();
     for cmd in reads {
@@ -778,22 +777,13 @@ async fn loads_a_directory_written_by_redis() {
     let mut r = RawClient::connect(([127, 0, 0, 1], port).into()).await;
     r.cmd(&["SET", "k", "v"]).await;
     r.cmd(&["BGREWRITEAOF"]).await;
-    for _ in 0..2000 {
-        if info_field(&mut r, "aof_rewrite_in_progress").await == "0" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    wait_rewrite_done(&mut r).await;
     drop(r);
     redis.terminate();
-    let d = dir.to_string_lossy().into_owned();
-    let err = TestServer::try_with(move |st| {
-        st.appendonly = true;
-        st.dir = d;
-    })
-    .await
-    .err()
-    .expect("an RDB base is refused");
+    let err = try_aof(&dir, |_| {})
+        .await
+        .err()
+        .expect("an RDB base is refused");
     assert!(
         err.contains("RDB format") && err.contains("aof-use-rdb-preamble no"),
         "{err}"

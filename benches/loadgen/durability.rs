@@ -31,8 +31,10 @@ fn data_dir(log_dir: &Path, name: &str, pair: usize) -> PathBuf {
     d
 }
 
-fn persist_args(name: &str, dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = ["--appendonly", "yes", "--appendfsync", "everysec", "--dir"]
+/// The AOF options for server `name` (`herald` or `redis`) writing to `dir`: both write RESP
+/// bases (Herald has no RDB preamble).
+pub fn persist_args(name: &str, fsync: &str, dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = ["--appendonly", "yes", "--appendfsync", fsync, "--dir"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -50,7 +52,7 @@ fn start(
     name: &str,
     dir: &Path,
 ) -> std::io::Result<Server> {
-    let args = persist_args(name, dir);
+    let args = persist_args(name, "everysec", dir);
     match name {
         "herald" => Server::start_herald(launch, log_dir, &args),
         _ => Server::start_redis(&a.redis_server, log_dir, &args),

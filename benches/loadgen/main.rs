@@ -278,16 +278,7 @@ fn run_all(a: &RunArgs) -> Result<(), String> {
         let dir = log_dir.join(format!("{name}-data"));
         let _ = std::fs::remove_dir_all(&dir);
         let _ = std::fs::create_dir_all(&dir);
-        let mut v: Vec<String> = ["--appendonly", "yes", "--appendfsync", &a.aof, "--dir"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        v.push(dir.to_string_lossy().into_owned());
-        if name == "redis" {
-            // Both write RESP bases (Herald has no RDB preamble).
-            v.extend(["--aof-use-rdb-preamble".to_string(), "no".to_string()]);
-        }
-        v
+        durability::persist_args(name, &a.aof, &dir)
     };
     let mut started: Vec<Server> = Vec::new();
     for s in &a.servers {

@@ -827,14 +827,15 @@ fn require_aof(ctx: &Ctx) -> CmdResult {
 fn save(ctx: &mut Ctx) -> CmdResult {
     require_aof(ctx)?;
     let aof = &ctx.srv.aof;
+    let wait = || {
+        while aof.status.rewrite_in_progress.load(Ordering::Acquire) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    };
     // A running rewrite finishes first; then a fresh one covers everything up to now.
-    while aof.status.rewrite_in_progress.load(Ordering::Acquire) {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    wait();
     crate::aof::rewrite::start(ctx.srv, false, true).map_err(CmdError::msg)?;
-    while aof.status.rewrite_in_progress.load(Ordering::Acquire) {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    wait();
     if !aof.status.last_bgrewrite_ok.load(Ordering::Relaxed) {
         return Err(CmdError::msg("ERR Background save failed"));
     }
