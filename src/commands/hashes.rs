@@ -267,7 +267,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         match get_hash(&mut ctx.ks, key)? {
             Some(h) => {
                 let i = rand::thread_rng().gen_range(0..h.len());
-                let f = h.get_index(i).map(|(f, _)| f.clone()).unwrap_or_default();
+                let f = h.get_index(i).map(|(f, _)| f).unwrap_or_default();
                 ctx.out.bulk(&f);
             }
             None => ctx.out.null(),
@@ -344,16 +344,16 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
         scan::walk(h.len(), cursor, opts.count, |i| {
             if let Some((f, v)) = h.get_index(i) {
                 if opts.matches(f) {
-                    items.push(f.clone());
-                    items.push(v.clone());
+                    items.push(Bytes::copy_from_slice(f));
+                    items.push(Bytes::copy_from_slice(v));
                 }
             }
         })
     } else {
         for (f, v) in h.iter() {
             if opts.matches(f) {
-                items.push(f.clone());
-                items.push(v.clone());
+                items.push(Bytes::copy_from_slice(f));
+                items.push(Bytes::copy_from_slice(v));
             }
         }
         0
