@@ -267,7 +267,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         match get_hash(&mut ctx.ks, key)? {
             Some(h) => {
                 let i = rand::thread_rng().gen_range(0..h.len());
-                let f = h.get_index(i).map(|(f, _)| f).unwrap_or_default();
+                let f = h.get_index(i).map(|(f, _)| f.to_vec()).unwrap_or_default();
                 ctx.out.bulk(&f);
             }
             None => ctx.out.null(),

@@ -476,7 +476,7 @@ impl ZSet {
         }
     }
 
-    fn to_skiplist(&mut self) {
+    fn convert_to_skiplist(&mut self) {
         let Repr::Packed { buf, .. } = &self.repr else {
             return;
         };
@@ -489,7 +489,7 @@ impl ZSet {
         self.repr = Repr::Skip { zsl, index };
     }
 
-    fn to_packed(&mut self) {
+    fn convert_to_packed(&mut self) {
         let Repr::Skip { zsl, .. } = &self.repr else {
             return;
         };
@@ -515,9 +515,9 @@ impl ZSet {
                 .filter_map(|i| self.dict_index(i))
                 .any(|(m, _)| m.len() > MAX_LISTPACK_VALUE);
         if skip {
-            self.to_skiplist();
+            self.convert_to_skiplist();
         } else {
-            self.to_packed();
+            self.convert_to_packed();
         }
     }
 
@@ -552,7 +552,7 @@ impl ZSet {
                 *len += 1;
                 return true;
             }
-            self.to_skiplist();
+            self.convert_to_skiplist();
         }
         let Repr::Skip { zsl, index } = &mut self.repr else {
             return false;
