@@ -9,7 +9,13 @@
 //! linear-probing table of `u32` positions (4 bytes a slot, at most 3/4 full) that stores no
 //! keys and no hashes: it asks its owner for the key at a position. Together with one boxed
 //! allocation per entry this costs well under Redis's dictEntry + sds + bucket.
+//!
+//! [`ChunkMap`] and [`ChunkSet`] are ordered maps/sets of small `Copy` keys stored in sorted
+//! chunks of up to 64 entries (the stream PELs): appending in key order, the usual case, fills
+//! every chunk completely, where a B-tree leaves its leaves about half full.
 
+use std::collections::BTreeMap;
+use std::ops::RangeFrom;
 use std::sync::OnceLock;
 
 /// The hasher every index uses: randomly seeded once per process (as Redis seeds siphash), so
@@ -211,6 +217,215 @@ impl Index {
     }
 }
 
+/// Entries per [`ChunkMap`] chunk.
+const CHUNK: usize = 64;
+
+/// An ordered map in sorted chunks: `chunks` maps each chunk's first key to the chunk (never
+/// empty). The subset of `BTreeMap`'s API the stream commands use.
+#[derive(Debug, Clone)]
+pub struct ChunkMap<K, V> {
+    chunks: BTreeMap<K, Vec<(K, V)>>,
+    len: usize,
+}
+
+impl<K: Ord + Copy, V> Default for ChunkMap<K, V> {
+    fn default() -> Self {
+        ChunkMap {
+            chunks: BTreeMap::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<K: Ord + Copy, V> ChunkMap<K, V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first key of the chunk that holds (or would hold) `k`.
+    fn chunk_of(&self, k: &K) -> Option<K> {
+        self.chunks
+            .range(..=*k)
+            .next_back()
+            .or_else(|| self.chunks.iter().next())
+            .map(|(c, _)| *c)
+    }
+
+    pub fn get(&self, k: &K) -> Option<&V> {
+        let c = self.chunks.range(..=*k).next_back()?.1;
+        let i = c.binary_search_by(|e| e.0.cmp(k)).ok()?;
+        c.get(i).map(|e| &e.1)
+    }
+
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        let c = self.chunks.range_mut(..=*k).next_back()?.1;
+        let i = c.binary_search_by(|e| e.0.cmp(k)).ok()?;
+        c.get_mut(i).map(|e| &mut e.1)
+    }
+
+    pub fn contains_key(&self, k: &K) -> bool {
+        self.get(k).is_some()
+    }
+
+    /// Inserts or replaces; returns the old value.
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        let Some(ck) = self.chunk_of(&k) else {
+            let mut c = Vec::with_capacity(CHUNK);
+            c.push((k, v));
+            self.chunks.insert(k, c);
+            self.len += 1;
+            return None;
+        };
+        let c = self.chunks.get_mut(&ck)?;
+        let pos = match c.binary_search_by(|e| e.0.cmp(&k)) {
+            Ok(i) => return c.get_mut(i).map(|e| std::mem::replace(&mut e.1, v)),
+            Err(pos) => pos,
+        };
+        self.len += 1;
+        if c.len() < CHUNK {
+            c.insert(pos, (k, v));
+            if pos == 0 {
+                self.rekey(ck);
+            }
+            return None;
+        }
+        // Full: an append starts a new chunk (so in-order inserts fill chunks completely);
+        // anything else splits the chunk in half.
+        let mut right = Vec::with_capacity(CHUNK);
+        if pos == c.len() {
+            right.push((k, v));
+        } else {
+            right.extend(c.drain(CHUNK / 2..));
+            if pos <= CHUNK / 2 {
+                c.insert(pos, (k, v));
+            } else {
+                right.insert(pos - CHUNK / 2, (k, v));
+            }
+        }
+        if let Some(&(rk, _)) = right.first() {
+            self.chunks.insert(rk, right);
+        }
+        if pos == 0 {
+            self.rekey(ck);
+        }
+        None
+    }
+
+    /// Re-files the chunk stored under `old` under its current first key.
+    fn rekey(&mut self, old: K) {
+        if let Some(c) = self.chunks.remove(&old) {
+            if let Some(&(k, _)) = c.first() {
+                self.chunks.insert(k, c);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        let (&ck, c) = self.chunks.range_mut(..=*k).next_back()?;
+        let i = c.binary_search_by(|e| e.0.cmp(k)).ok()?;
+        let (_, v) = c.remove(i);
+        self.len -= 1;
+        if c.is_empty() {
+            self.chunks.remove(&ck);
+        } else {
+            if c.len() < CHUNK / 4 && c.capacity() == CHUNK {
+                c.shrink_to(CHUNK / 4);
+            }
+            if i == 0 {
+                self.rekey(ck);
+            }
+        }
+        Some(v)
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + '_ {
+        self.chunks.values().flatten().map(|(k, v)| (k, v))
+    }
+
+    /// Keys in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + '_ {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// Entries with keys at or after `r.start`, in order.
+    pub fn range(&self, r: RangeFrom<K>) -> impl Iterator<Item = (&K, &V)> + '_ {
+        let start = r.start;
+        let first = self.chunk_of(&start);
+        first
+            .into_iter()
+            .flat_map(move |ck| self.chunks.range(ck..))
+            .flat_map(|(_, c)| c.iter())
+            .skip_while(move |e| e.0 < start)
+            .map(|(k, v)| (k, v))
+    }
+
+    /// Heap bytes held (chunk buffers and the chunk index's nodes, estimated).
+    pub fn allocated(&self) -> usize {
+        self.chunks
+            .values()
+            .map(|c| super::alloc_size(c.capacity() * std::mem::size_of::<(K, V)>()) + 24)
+            .sum()
+    }
+}
+
+/// An ordered set in sorted chunks (see [`ChunkMap`]).
+#[derive(Debug, Clone)]
+pub struct ChunkSet<K>(ChunkMap<K, ()>);
+
+impl<K: Ord + Copy> Default for ChunkSet<K> {
+    fn default() -> Self {
+        ChunkSet(ChunkMap::default())
+    }
+}
+
+impl<K: Ord + Copy> ChunkSet<K> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, k: &K) -> bool {
+        self.0.contains_key(k)
+    }
+
+    /// Adds `k`; true if it was absent.
+    pub fn insert(&mut self, k: K) -> bool {
+        self.0.insert(k, ()).is_none()
+    }
+
+    pub fn remove(&mut self, k: &K) -> bool {
+        self.0.remove(k).is_some()
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &K> + '_ {
+        self.0.keys()
+    }
+
+    pub fn range(&self, r: RangeFrom<K>) -> impl Iterator<Item = &K> + '_ {
+        self.0.range(r).map(|(k, _)| k)
+    }
+
+    pub fn allocated(&self) -> usize {
+        self.0.allocated()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,5 +482,50 @@ mod tests {
             assert!(idx.remove(hash(&k), keys.len(), |q| hash(&keys[q])));
         }
         assert!(idx.allocated() <= 64 * 4);
+    }
+
+    #[test]
+    fn chunk_map_matches_btreemap() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let mut m: ChunkMap<u32, u32> = ChunkMap::new();
+        let mut model = BTreeMap::new();
+        // In-order appends fill chunks completely.
+        for k in 0..1000u32 {
+            m.insert(k * 4, k);
+            model.insert(k * 4, k);
+        }
+        assert_eq!(m.chunks.len(), 1000 / CHUNK + 1);
+        for step in 0..20_000u32 {
+            let k = rng.gen_range(0..5000u32);
+            match rng.gen_range(0..4) {
+                0 | 1 => assert_eq!(m.insert(k, step), model.insert(k, step)),
+                2 => assert_eq!(m.remove(&k), model.remove(&k)),
+                _ => {
+                    if let Some(v) = m.get_mut(&k) {
+                        *v += 1;
+                    }
+                    if let Some(v) = model.get_mut(&k) {
+                        *v += 1;
+                    }
+                }
+            }
+            assert_eq!(m.len(), model.len());
+            if step % 997 == 0 {
+                assert!(m.iter().eq(model.iter()));
+                assert!(m.range(k..).eq(model.range(k..)));
+                assert_eq!(m.keys().next_back(), model.keys().next_back());
+                assert!(m
+                    .chunks
+                    .iter()
+                    .all(|(ck, c)| c.first().map(|e| e.0) == Some(*ck)));
+            }
+            assert_eq!(m.get(&k), model.get(&k));
+        }
+        let mut s = ChunkSet::new();
+        assert!(s.insert(5u32) && s.insert(1) && !s.insert(5));
+        assert!(s.range(2..).copied().eq([5]));
+        assert!(s.remove(&1) && !s.remove(&1));
+        assert_eq!(s.len(), 1);
     }
 }
