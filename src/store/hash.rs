@@ -23,7 +23,7 @@ enum Repr {
     /// Entries made by [`packed::pair`], in storage order, and the index over their fields.
     Table {
         entries: Vec<Box<[u8]>>,
-        index: Index,
+        index: Box<Index>,
     },
 }
 
@@ -161,7 +161,7 @@ impl Hash {
             entries.push(packed::pair(f, v));
             pos = end;
         }
-        let mut index = Index::default();
+        let mut index = Box::<Index>::default();
         for p in 0..entries.len() {
             let h = rehash(&entries)(p);
             index.insert(h, p, rehash(&entries));
@@ -200,12 +200,19 @@ impl Hash {
         let value = value.as_ref();
         match &mut self.repr {
             Repr::Packed { buf, len } => {
+                // Buffers are kept at their exact size, as a listpack is (every write
+                // reallocates it): small hashes are many, so spare capacity adds up.
                 if let Some((_, vstart, end)) = packed_find(buf, field) {
-                    buf.splice(vstart..end, packed::encode_bytes(value));
+                    let enc = packed::encode_bytes(value);
+                    buf.reserve_exact(enc.len().saturating_sub(end - vstart));
+                    buf.splice(vstart..end, enc);
+                    packed::trim(buf);
                     return false;
                 }
+                buf.reserve_exact(field.len() + value.len() + 2);
                 packed::put_bytes(buf, field);
                 packed::put_bytes(buf, value);
+                packed::trim(buf);
                 *len += 1;
                 if *len > MAX_LISTPACK_ENTRIES {
                     self.convert();
@@ -232,6 +239,7 @@ impl Hash {
             Repr::Packed { buf, len } => match packed_find(buf, field) {
                 Some((start, _, end)) => {
                     buf.drain(start..end);
+                    packed::trim(buf);
                     *len -= 1;
                     true
                 }

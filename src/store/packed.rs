@@ -65,6 +65,15 @@ pub fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     buf.extend_from_slice(b);
 }
 
+/// Gives back a packed buffer's spare capacity beyond a few bytes (packed buffers are kept at
+/// about their exact size, as listpacks are).
+#[inline]
+pub fn trim(buf: &mut Vec<u8>) {
+    if buf.capacity() - buf.len() > 8 {
+        buf.shrink_to_fit();
+    }
+}
+
 /// Encodes a length-prefixed byte string into a new vector (for splicing).
 pub fn encode_bytes(b: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(b.len() + 2);

@@ -17,7 +17,7 @@ pub const MAX_INTSET_ENTRIES: usize = 512;
 #[derive(Debug, Clone)]
 pub enum Set {
     Ints(Vec<i64>),
-    Table(Table),
+    Table(Box<Table>),
 }
 
 /// The hashtable encoding: members in storage order (one allocation each, no header beyond
@@ -167,7 +167,7 @@ impl Set {
             for &i in v.iter() {
                 t.insert(buf.format(i).as_bytes());
             }
-            *self = Set::Table(t);
+            *self = Set::Table(Box::new(t));
         }
     }
 
@@ -179,6 +179,8 @@ impl Set {
                     return match v.binary_search(&i) {
                         Ok(_) => false,
                         Err(pos) => {
+                            // Exact size, as an intset is (small sets are many).
+                            v.reserve_exact(1);
                             v.insert(pos, i);
                             if v.len() > MAX_INTSET_ENTRIES {
                                 self.convert();
@@ -201,6 +203,9 @@ impl Set {
             Set::Ints(v) => match as_int(m).map(|i| v.binary_search(&i)) {
                 Some(Ok(pos)) => {
                     v.remove(pos);
+                    if v.capacity() - v.len() > 4 {
+                        v.shrink_to_fit();
+                    }
                     true
                 }
                 _ => false,

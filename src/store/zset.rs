@@ -366,7 +366,10 @@ enum Repr {
     /// `len` entries of `score (f64, little endian) [len] member`, sorted by (score, member).
     Packed { buf: Vec<u8>, len: usize },
     /// The skiplist (which owns the members) and the member -> node id index.
-    Skip { zsl: SkipList, index: Index },
+    Skip {
+        zsl: Box<SkipList>,
+        index: Box<Index>,
+    },
 }
 
 impl Default for ZSet {
@@ -413,7 +416,10 @@ fn packed_insert(buf: &mut Vec<u8>, score: f64, member: &[u8]) {
     let mut e = Vec::with_capacity(member.len() + 10);
     e.extend_from_slice(&score.to_le_bytes());
     packed::put_bytes(&mut e, member);
+    // Exact size, as a listpack (see `Hash::set`).
+    buf.reserve_exact(e.len());
     buf.splice(at..at, e);
+    packed::trim(buf);
 }
 
 fn rehash(zsl: &SkipList) -> impl Fn(usize) -> u64 + '_ {
@@ -480,8 +486,8 @@ impl ZSet {
         let Repr::Packed { buf, .. } = &self.repr else {
             return;
         };
-        let mut zsl = SkipList::default();
-        let mut index = Index::default();
+        let mut zsl = Box::<SkipList>::default();
+        let mut index = Box::<Index>::default();
         for (_, s, m, _) in packed_iter(buf) {
             let id = zsl.insert(s, m.into());
             index.insert(packed::hash(m), id as usize, rehash(&zsl));
@@ -581,6 +587,7 @@ impl ZSet {
                 match found {
                     Some((start, end)) => {
                         buf.drain(start..end);
+                        packed::trim(buf);
                         *len -= 1;
                         true
                     }
