@@ -314,7 +314,20 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
             out.bulk(v);
         }
     };
-    if count < 0 {
+    if count < 0 && !h.is_hashtable() {
+        // Sorted batches of picks, as Redis's `lpRandomPairs`: one walk of the listpack each.
+        let mut left = n;
+        while left > 0 {
+            let mut batch: Vec<usize> = (0..left.min(1000))
+                .map(|_| rng.gen_range(0..size))
+                .collect();
+            batch.sort_unstable();
+            left -= batch.len();
+            for i in batch {
+                emit(&mut ctx.out, i);
+            }
+        }
+    } else if count < 0 {
         for _ in 0..n {
             emit(&mut ctx.out, rng.gen_range(0..size));
         }

@@ -18,8 +18,13 @@ pub const MAX_LISTPACK_VALUE: usize = 64;
 
 #[derive(Debug, Clone)]
 enum Repr {
-    /// `len` pairs of `[len] field [len] value` in one buffer.
-    Packed { buf: Vec<u8>, len: usize },
+    /// `len` pairs of `[len] field [len] value` in one buffer; `cursor` remembers where the
+    /// last positional read ended.
+    Packed {
+        buf: Vec<u8>,
+        len: u32,
+        cursor: Cursor,
+    },
     /// Entries made by [`packed::pair`], in storage order, and the index over their fields.
     Table {
         entries: Vec<Box<[u8]>>,
@@ -38,8 +43,49 @@ impl Default for Hash {
             repr: Repr::Packed {
                 buf: Vec::new(),
                 len: 0,
+                cursor: Cursor::default(),
             },
         }
+    }
+}
+
+/// Bits of a [`Cursor`] that hold the byte offset (a packed hash is far smaller than 4 MiB: at
+/// most 512 pairs of at most 64 bytes each, apart from short HINCRBYFLOAT results).
+const CURSOR_OFFSET_BITS: u32 = 22;
+
+/// The position (index + 1, byte offset) of the pair a packed hash's last [`Hash::get_index`]
+/// returned, or 0: positional reads in ascending order (HRANDFIELD's sorted batches of random
+/// picks, as Redis's `lpRandomPairs` makes them) then walk the buffer once, not once per
+/// read. Atomic because readers share the hash; every write resets it (it has `&mut`).
+#[derive(Debug, Default)]
+struct Cursor(std::sync::atomic::AtomicU32);
+
+impl Clone for Cursor {
+    fn clone(&self) -> Self {
+        Cursor::default()
+    }
+}
+
+impl Cursor {
+    fn get(&self) -> Option<(usize, usize)> {
+        let c = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        (c != 0).then(|| {
+            (
+                (c >> CURSOR_OFFSET_BITS) as usize - 1,
+                (c & ((1 << CURSOR_OFFSET_BITS) - 1)) as usize,
+            )
+        })
+    }
+
+    fn put(&self, idx: usize, off: usize) {
+        if idx + 1 < (1 << (32 - CURSOR_OFFSET_BITS)) && off < (1 << CURSOR_OFFSET_BITS) {
+            let c = ((idx as u32 + 1) << CURSOR_OFFSET_BITS) | off as u32;
+            self.0.store(c, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn reset(&mut self) {
+        *self.0.get_mut() = 0;
     }
 }
 
@@ -120,7 +166,7 @@ impl Hash {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Packed { len, .. } => *len,
+            Repr::Packed { len, .. } => *len as usize,
             Repr::Table { entries, .. } => entries.len(),
         }
     }
@@ -151,10 +197,10 @@ impl Hash {
 
     /// Converts a packed hash to a table, keeping the order.
     fn convert(&mut self) {
-        let Repr::Packed { buf, len } = &self.repr else {
+        let Repr::Packed { buf, len, .. } = &self.repr else {
             return;
         };
-        let mut entries = Vec::with_capacity(*len + 1);
+        let mut entries = Vec::with_capacity(*len as usize + 1);
         let mut pos = 0;
         while pos < buf.len() {
             let (f, v, end) = packed_at(buf, pos);
@@ -199,7 +245,8 @@ impl Hash {
     pub fn set(&mut self, field: &[u8], value: impl AsRef<[u8]>) -> bool {
         let value = value.as_ref();
         match &mut self.repr {
-            Repr::Packed { buf, len } => {
+            Repr::Packed { buf, len, cursor } => {
+                cursor.reset();
                 // Buffers are kept at their exact size, as a listpack is (every write
                 // reallocates it): small hashes are many, so spare capacity adds up.
                 if let Some((_, vstart, end)) = packed_find(buf, field) {
@@ -214,7 +261,7 @@ impl Hash {
                 packed::put_bytes(buf, value);
                 packed::trim(buf);
                 *len += 1;
-                if *len > MAX_LISTPACK_ENTRIES {
+                if *len as usize > MAX_LISTPACK_ENTRIES {
                     self.convert();
                 }
                 true
@@ -236,8 +283,9 @@ impl Hash {
 
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Packed { buf, len } => match packed_find(buf, field) {
+            Repr::Packed { buf, len, cursor } => match packed_find(buf, field) {
                 Some((start, _, end)) => {
+                    cursor.reset();
                     buf.drain(start..end);
                     packed::trim(buf);
                     *len -= 1;
@@ -276,10 +324,23 @@ impl Hash {
         }
     }
 
-    /// The entry at storage position `i` (for random picks and cursors); O(i) while packed.
+    /// The entry at storage position `i` (for random picks and cursors). While packed: O(i), or
+    /// O(i - j) after a read of position j <= i.
     pub fn get_index(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match &self.repr {
-            Repr::Packed { .. } => self.iter().nth(i),
+            Repr::Packed { buf, cursor, .. } => {
+                let (mut idx, mut pos) = cursor.get().filter(|&(ci, _)| ci <= i).unwrap_or((0, 0));
+                while idx < i && pos < buf.len() {
+                    pos = packed_at(buf, pos).2;
+                    idx += 1;
+                }
+                if pos >= buf.len() {
+                    return None;
+                }
+                cursor.put(idx, pos);
+                let (f, v, _) = packed_at(buf, pos);
+                Some((f, v))
+            }
             Repr::Table { entries, .. } => entries.get(i).map(|e| packed::split_pair(e)),
         }
     }
@@ -305,6 +366,9 @@ mod tests {
         assert!(!h.remove(b"b"));
         assert_eq!(fields(&h), vec![b"a".to_vec(), b"c".to_vec()]);
         assert_eq!(h.get_index(1), Some((&b"c"[..], &b"3"[..])));
+        assert_eq!(h.get_index(0).map(|(f, _)| f), Some(&b"a"[..]));
+        assert_eq!(h.get_index(1).map(|(f, _)| f), Some(&b"c"[..]));
+        assert_eq!(h.get_index(2), None);
         assert!(!h.is_hashtable());
         h.try_conversion([&[b'x'; 65][..]]);
         assert!(h.is_hashtable());
@@ -316,6 +380,32 @@ mod tests {
             big.set(i.to_string().as_bytes(), b"");
         }
         assert!(big.is_hashtable());
+    }
+
+    #[test]
+    fn positional_reads_follow_writes() {
+        let mut h = Hash::new();
+        for i in 0..300 {
+            h.set(format!("f{i}").as_bytes(), format!("v{i}"));
+        }
+        let at = |h: &Hash, i| h.get_index(i).map(|(f, _)| f.to_vec());
+        assert_eq!(at(&h, 200), Some(b"f200".to_vec()));
+        assert_eq!(at(&h, 250), Some(b"f250".to_vec()));
+        // A backwards read restarts; a write invalidates the remembered position.
+        assert_eq!(at(&h, 10), Some(b"f10".to_vec()));
+        assert_eq!(at(&h, 100), Some(b"f100".to_vec()));
+        assert!(h.remove(b"f3"));
+        assert_eq!(at(&h, 100), Some(b"f101".to_vec()));
+        assert!(!h.set(b"f0", b"a longer value than before"));
+        assert_eq!(
+            h.get_index(0),
+            Some((&b"f0"[..], &b"a longer value than before"[..]))
+        );
+        assert_eq!(at(&h, 298), Some(b"f299".to_vec()));
+        assert_eq!(at(&h, 299), None);
+        // Sharing the hash between readers is allowed (the cursor is atomic).
+        let c = h.clone();
+        assert_eq!(at(&c, 150), at(&h, 150));
     }
 
     #[test]
