@@ -274,7 +274,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         match get_hash(&mut ctx.ks, key)? {
             Some(h) => {
                 let i = rand::thread_rng().gen_range(0..h.len());
-                let f = h.get_index(i).map(|(f, _)| f.clone()).unwrap_or_default();
+                let f = h.get_index(i).map(|(f, _)| f.to_vec()).unwrap_or_default();
                 ctx.out.bulk(&f);
             }
             None => ctx.out.null(),
@@ -321,7 +321,20 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
             out.bulk(v);
         }
     };
-    if count < 0 {
+    if count < 0 && !h.is_hashtable() {
+        // Sorted batches of picks, as Redis's `lpRandomPairs`: one walk of the listpack each.
+        let mut left = n;
+        while left > 0 {
+            let mut batch: Vec<usize> = (0..left.min(1000))
+                .map(|_| rng.gen_range(0..size))
+                .collect();
+            batch.sort_unstable();
+            left -= batch.len();
+            for i in batch {
+                emit(&mut ctx.out, i);
+            }
+        }
+    } else if count < 0 {
         for _ in 0..n {
             emit(&mut ctx.out, rng.gen_range(0..size));
         }
@@ -351,16 +364,16 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
         scan::walk(h.len(), cursor, opts.count, |i| {
             if let Some((f, v)) = h.get_index(i) {
                 if opts.matches(f) {
-                    items.push(f.clone());
-                    items.push(v.clone());
+                    items.push(Bytes::copy_from_slice(f));
+                    items.push(Bytes::copy_from_slice(v));
                 }
             }
         })
     } else {
         for (f, v) in h.iter() {
             if opts.matches(f) {
-                items.push(f.clone());
-                items.push(v.clone());
+                items.push(Bytes::copy_from_slice(f));
+                items.push(Bytes::copy_from_slice(v));
             }
         }
         0

@@ -1324,7 +1324,7 @@ fn xpending(ctx: &mut Ctx) -> CmdResult {
         count -= 1;
         o.array(4);
         reply_id(&mut o, id);
-        o.bulk(&nack.consumer);
+        o.bulk(g.consumer_name(nack.consumer));
         o.int(idle.max(0));
         o.int(nack.delivery_count as i64);
     }
@@ -1443,7 +1443,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
                 crate::store::stream::Nack {
                     delivery_time: now as u64,
                     delivery_count: 1,
-                    consumer: Bytes::new(),
+                    consumer: crate::store::stream::NO_CONSUMER,
                 },
             );
             fresh = true;
@@ -1458,16 +1458,7 @@ fn xclaim(ctx: &mut Ctx) -> CmdResult {
         if let Some(c) = g.consumers.get_mut(&name[..]) {
             c.seen_time = now as u64;
         }
-        if fresh {
-            if let Some(c) = g.consumers.get_mut(&name[..]) {
-                c.pel.insert(id);
-            }
-            if let Some(nk) = g.pel.get_mut(&id) {
-                nk.consumer = name.clone();
-            }
-        } else {
-            g.reassign(id, &name);
-        }
+        g.reassign(id, &name);
         if let Some(nk) = g.pel.get_mut(&id) {
             nk.delivery_time = deliverytime as u64;
             if retrycount >= 0 {
@@ -1876,7 +1867,7 @@ fn xinfo_stream(ctx: &mut Ctx) -> CmdResult {
         for (id, nk) in g.pel.iter().take(take(g.pel.len())) {
             out.array(4);
             reply_id(out, *id);
-            out.bulk(&nk.consumer);
+            out.bulk(g.consumer_name(nk.consumer));
             out.int(nk.delivery_time as i64);
             out.int(nk.delivery_count as i64);
         }

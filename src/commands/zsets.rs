@@ -1346,7 +1346,7 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         scan::walk(z.dict_len(), cursor, opts.count, |i| {
             if let Some((m, s)) = z.dict_index(i) {
                 if opts.matches(m) {
-                    items.push(m.clone());
+                    items.push(Bytes::copy_from_slice(m));
                     items.push(fmt(s));
                 }
             }

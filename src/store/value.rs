@@ -44,16 +44,9 @@ impl Value {
             Value::Str(b) => super::alloc_size(b.len()),
             Value::List(l) => l.allocated(),
             Value::Stream(st) => st.allocated(),
-            // Estimates: each entry's bytes plus its map slot (and skiplist node for zsets).
-            Value::Hash(h) => h
-                .iter()
-                .map(|(f, v)| super::alloc_size(f.len()) + super::alloc_size(v.len()) + 48)
-                .sum(),
-            Value::Set(s) => s.members().map(|m| super::alloc_size(m.len()) + 40).sum(),
-            Value::ZSet(z) => (0..z.dict_len())
-                .filter_map(|i| z.dict_index(i))
-                .map(|(m, _)| super::alloc_size(m.len()) + 96)
-                .sum(),
+            Value::Hash(h) => h.allocated(),
+            Value::Set(s) => s.allocated(),
+            Value::ZSet(z) => z.allocated(),
         }
     }
 
