@@ -83,7 +83,7 @@ fn value_text(v: &Value) -> String {
             format!("set {m:?}")
         }
         Value::Hash(h) => {
-            let mut p: Vec<_> = h.iter().map(|(f, v)| (f.clone(), v.clone())).collect();
+            let mut p: Vec<_> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
             p.sort();
             format!("hash {p:?}")
         }
@@ -105,7 +105,14 @@ fn value_text(v: &Value) -> String {
                 let pel: Vec<_> = g
                     .pel
                     .iter()
-                    .map(|(id, n)| (*id, n.consumer.clone(), n.delivery_time, n.delivery_count))
+                    .map(|(id, n)| {
+                        (
+                            *id,
+                            g.consumer_name(n.consumer).to_vec(),
+                            n.delivery_time,
+                            n.delivery_count,
+                        )
+                    })
                     .collect();
                 let consumers: Vec<_> = g.consumers.keys().cloned().collect();
                 groups.push((name.clone(), g.last_id, g.entries_read, pel, consumers));

@@ -166,7 +166,7 @@ fn write_stream(out: &mut Vec<u8>, key: &[u8], st: &crate::store::stream::Stream
                 read.as_bytes(),
             ],
         );
-        for (id, nack) in &g.pel {
+        for (id, nack) in g.pel.iter() {
             let idb = id_bytes(*id);
             let time = nack.delivery_time.to_string();
             let count = nack.delivery_count.to_string();
@@ -176,7 +176,7 @@ fn write_stream(out: &mut Vec<u8>, key: &[u8], st: &crate::store::stream::Stream
                     &b"XCLAIM"[..],
                     key,
                     name,
-                    &nack.consumer,
+                    g.consumer_name(nack.consumer),
                     b"0",
                     &idb,
                     b"TIME",

@@ -954,7 +954,7 @@ pub fn group_effects(key: &[u8], group: &[u8], st: &Stream, fx: &GroupChange) ->
                 lit("XCLAIM"),
                 key.clone(),
                 group_b.clone(),
-                n.consumer.clone(),
+                Bytes::copy_from_slice(g.consumer_name(n.consumer)),
                 lit("0"),
                 idb,
                 lit("TIME"),
