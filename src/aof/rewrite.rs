@@ -57,7 +57,7 @@ pub fn write_value(out: &mut Vec<u8>, key: &[u8], v: &Value) {
             out,
             b"HMSET",
             key,
-            h.iter().map(|(f, v)| [&f[..], &v[..]]),
+            h.iter().map(|(f, v)| [f, v]),
             2,
             h.len(),
         ),
