@@ -67,3 +67,19 @@ def stop_process(proc, sig=signal.SIGTERM, grace=10.0):
 
 def done(name):
     print(f"{name}: all checks passed", flush=True)
+
+
+SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
+
+
+def scripts_run(client):
+    """How many script calls (EVAL/EVALSHA/FCALL and their _RO forms) the server ran
+    successfully so far, from INFO commandstats: compare before and after to prove a framework
+    really went through scripting."""
+    stats = client.info("commandstats")
+    total = 0
+    for name in SCRIPT_COMMANDS:
+        s = stats.get(f"cmdstat_{name}")
+        if s:
+            total += int(s.get("calls", 0)) - int(s.get("failed_calls", 0))
+    return total
