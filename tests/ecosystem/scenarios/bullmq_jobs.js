@@ -1,4 +1,4 @@
-// BullMQ 6.7 (ioredis 6.0), pinned in tests/ecosystem/node/package-lock.json.
+// BullMQ 6.7 (ioredis 5.9), pinned in tests/ecosystem/node/package-lock.json.
 //
 // Every BullMQ queue operation is a Lua script (EVALSHA via ioredis `defineCommand`, with
 // cmsgpack-packed arguments). A Queue adds jobs before the Worker starts: 5 plain jobs, 3

@@ -57,7 +57,8 @@ try:
     delayed = stamp.apply_async(args=["later"], countdown=COUNTDOWN)
     quick = stamp.delay("now")
     eq(quick.get(timeout=TIMEOUT)["label"], "now", "immediate task overtakes the countdown task")
-    check(delayed.state == "PENDING", "countdown task not run yet", delayed.state)
+    if time.time() < sent_at + COUNTDOWN - 0.5:  # (unless this machine is very slow)
+        check(delayed.state == "PENDING", "countdown task not run yet", delayed.state)
     got = delayed.get(timeout=TIMEOUT)
     eq(got["label"], "later", "countdown task result")
     check(got["ran_at"] >= sent_at + COUNTDOWN - 0.05, "countdown task ran after its ETA",
