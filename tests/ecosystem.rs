@@ -16,11 +16,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -28,10 +26,7 @@ use common::*;
 /// One scenario at a time: the machine is small and the WATCH scenario wants real contention.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The outcome of preparing each scenario's environment, computed once per scenario.
-static SETUP: Mutex<BTreeMap<String, Result<(), Setup>>> = Mutex::new(BTreeMap::new());
-
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Setup {
     /// An interpreter or the package index is missing (run.sh exit 77): skip, or fail under CI.
     Unavailable(String),
@@ -120,26 +115,22 @@ fn run_script(args: &[String], deadline: Duration) -> (Option<i32>, String) {
     (code, text)
 }
 
-/// Prepares what `name` needs (`run.sh --setup NAME`), once per scenario and test binary.
-fn setup_once(name: &str) -> Result<(), Setup> {
-    let mut done = SETUP.lock().unwrap_or_else(|e| e.into_inner());
-    done.entry(name.to_string())
-        .or_insert_with(|| {
-            let (code, out) = run_script(&["--setup".into(), name.into()], SETUP_DEADLINE);
-            match code {
-                Some(0) => Ok(()),
-                Some(UNAVAILABLE) => Err(Setup::Unavailable(out)),
-                _ => Err(Setup::Failed(out)),
-            }
-        })
-        .clone()
+/// Prepares what `name` needs (`run.sh --setup NAME`: a virtualenv or the Node packages, reused
+/// while their pins are unchanged, or a check that Ruby and Sidekiq are installed).
+fn setup(name: &str) -> Result<(), Setup> {
+    let (code, out) = run_script(&["--setup".into(), name.into()], SETUP_DEADLINE);
+    match code {
+        Some(0) => Ok(()),
+        Some(UNAVAILABLE) => Err(Setup::Unavailable(out)),
+        _ => Err(Setup::Failed(out)),
+    }
 }
 
 /// Starts Herald, runs one scenario against it, and fails with the scenario's output.
 async fn scenario(name: &str) {
     let _serial = SERIAL.lock().await;
     let owned = name.to_string();
-    match tokio::task::spawn_blocking(move || setup_once(&owned))
+    match tokio::task::spawn_blocking(move || setup(&owned))
         .await
         .expect("setup thread")
     {
