@@ -1,19 +1,24 @@
-//! Ecosystem tests: real Python frameworks (redis-py 8.x over RESP3, arq, Huey) against an
-//! in-process Herald. Each scenario of `tests/ecosystem/` is its own test here, so a failure
-//! names the scenario; the scenario's whole output is in the failure message.
+//! Ecosystem tests: real frameworks (redis-py 8.x over RESP3, arq, Huey, Celery, RQ, Dramatiq,
+//! BullMQ, Sidekiq) against an in-process Herald. Each scenario of `tests/ecosystem/` is its own
+//! test here, so a failure names the scenario; the scenario's whole output is in the failure
+//! message.
 //!
-//! The scenarios run through `tests/ecosystem/run.sh PORT SCENARIO` in virtualenvs cached under
-//! `<target>/ecosystem` (reused while the pinned requirements are unchanged; `cargo clean`
-//! resets them). If python3 or the package index is unavailable the tests are skipped loudly,
-//! except with `CI=true`, where that fails them. The same script runs against a real
-//! redis-server (see tests/ecosystem/README.md), which is how the scenarios are proven right.
+//! The scenarios run through `tests/ecosystem/run.sh PORT SCENARIO` with virtualenvs and Node
+//! packages cached under `<target>/ecosystem` (reused while the pinned requirements are
+//! unchanged; `cargo clean` resets them). If an interpreter (python3, node, ruby with sidekiq)
+//! or the package index is unavailable the tests are skipped loudly, except with `CI=true`, where
+//! that fails them. The same script runs against a real redis-server (see
+//! tests/ecosystem/README.md), which is how the scenarios are proven right.
+//!
+//! The scenarios of frameworks built on Lua scripts (redis-py's Lock, Celery, RQ, Dramatiq,
+//! BullMQ, Sidekiq) are `#[ignore]`d until Herald has scripting (#9); run them with
+//! `cargo test --test ecosystem -- --ignored`.
 
 mod common;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -21,22 +26,19 @@ use common::*;
 /// One scenario at a time: the machine is small and the WATCH scenario wants real contention.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The outcome of creating the virtualenvs, computed once per test binary.
-static SETUP: OnceLock<Result<(), Setup>> = OnceLock::new();
-
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Setup {
-    /// python3 or the package index is missing (run.sh exit 77): skip, or fail under CI.
+    /// An interpreter or the package index is missing (run.sh exit 77): skip, or fail under CI.
     Unavailable(String),
     /// Anything else went wrong: always a failure.
     Failed(String),
 }
 
-/// Exit status run.sh uses for "python3 or the package index is unavailable".
+/// Exit status run.sh uses for "an interpreter or the package index is unavailable".
 const UNAVAILABLE: i32 = 77;
 /// Upper bound for one scenario, including the runner's own per-scenario timeout (180 s).
 const SCENARIO_DEADLINE: Duration = Duration::from_secs(300);
-/// Upper bound for creating both virtualenvs from scratch.
+/// Upper bound for creating a scenario's virtualenv or Node packages from scratch.
 const SETUP_DEADLINE: Duration = Duration::from_secs(900);
 
 fn run_sh() -> PathBuf {
@@ -113,23 +115,22 @@ fn run_script(args: &[String], deadline: Duration) -> (Option<i32>, String) {
     (code, text)
 }
 
-fn setup_once() -> Result<(), Setup> {
-    SETUP
-        .get_or_init(|| {
-            let (code, out) = run_script(&["--setup".into()], SETUP_DEADLINE);
-            match code {
-                Some(0) => Ok(()),
-                Some(UNAVAILABLE) => Err(Setup::Unavailable(out)),
-                _ => Err(Setup::Failed(out)),
-            }
-        })
-        .clone()
+/// Prepares what `name` needs (`run.sh --setup NAME`: a virtualenv or the Node packages, reused
+/// while their pins are unchanged, or a check that Ruby and Sidekiq are installed).
+fn setup(name: &str) -> Result<(), Setup> {
+    let (code, out) = run_script(&["--setup".into(), name.into()], SETUP_DEADLINE);
+    match code {
+        Some(0) => Ok(()),
+        Some(UNAVAILABLE) => Err(Setup::Unavailable(out)),
+        _ => Err(Setup::Failed(out)),
+    }
 }
 
 /// Starts Herald, runs one scenario against it, and fails with the scenario's output.
 async fn scenario(name: &str) {
     let _serial = SERIAL.lock().await;
-    match tokio::task::spawn_blocking(setup_once)
+    let owned = name.to_string();
+    match tokio::task::spawn_blocking(move || setup(&owned))
         .await
         .expect("setup thread")
     {
@@ -138,15 +139,15 @@ async fn scenario(name: &str) {
             // Written to stderr directly (not eprintln!) so the test harness doesn't capture it.
             let _ = writeln!(
                 std::io::stderr(),
-                "\n*** SKIPPED ecosystem scenario {name}: python3 or the package index is \
-                 unavailable (CI=true makes this a failure) ***\n{why}"
+                "\n*** SKIPPED ecosystem scenario {name}: an interpreter or the package index \
+                 is unavailable (CI=true makes this a failure) ***\n{why}"
             );
             return;
         }
         Err(Setup::Unavailable(why)) => {
             panic!("CI=true and the ecosystem environment is unavailable:\n{why}")
         }
-        Err(Setup::Failed(why)) => panic!("creating the ecosystem virtualenvs failed:\n{why}"),
+        Err(Setup::Failed(why)) => panic!("preparing ecosystem scenario {name} failed:\n{why}"),
     }
     let server = TestServer::start().await;
     let args = vec![server.addr.port().to_string(), name.to_string()];
@@ -200,6 +201,42 @@ async fn huey_tasks() {
     scenario("huey_tasks").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs scripting (#9)"]
+async fn redis_py_lock() {
+    scenario("redis_py_lock").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs scripting (#9)"]
+async fn celery_tasks() {
+    scenario("celery_tasks").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs scripting (#9)"]
+async fn rq_jobs() {
+    scenario("rq_jobs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs scripting (#9)"]
+async fn dramatiq_tasks() {
+    scenario("dramatiq_tasks").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs scripting (#9)"]
+async fn bullmq_jobs() {
+    scenario("bullmq_jobs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs scripting (#9)"]
+async fn sidekiq_jobs() {
+    scenario("sidekiq_jobs").await;
+}
+
 /// Every scenario the runner knows has a test above, so none is silently left out.
 #[test]
 fn every_scenario_has_a_test() {
@@ -219,16 +256,35 @@ fn every_scenario_has_a_test() {
             "redis_py_blocking",
             "redis_py_streams",
             "arq_jobs",
-            "huey_tasks"
+            "huey_tasks",
+            "redis_py_lock",
+            "celery_tasks",
+            "rq_jobs",
+            "dramatiq_tasks",
+            "bullmq_jobs",
+            "sidekiq_jobs"
         ]
     );
-    // ...and every scenario file is listed (common.py and huey_app.py are support modules).
+    // ...and every scenario file is listed (the others are the support modules below).
+    const SUPPORT: &[&str] = &[
+        "common.py",
+        "huey_app.py",
+        "celery_app.py",
+        "rq_funcs.py",
+        "dramatiq_app.py",
+        "sidekiq_app.rb",
+    ];
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ecosystem/scenarios");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .expect("scenarios directory")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|f| f.strip_suffix(".py").map(str::to_string))
-        .filter(|f| f != "common" && f != "huey_app")
+        .filter(|f| !SUPPORT.contains(&f.as_str()))
+        .filter_map(|f| {
+            [".py", ".js", ".rb"]
+                .iter()
+                .find_map(|ext| f.strip_suffix(ext))
+                .map(str::to_string)
+        })
         .collect();
     files.sort();
     let mut sorted = listed.clone();

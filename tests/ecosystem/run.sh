@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the ecosystem scenarios (redis-py 8.x, arq, Huey) against a Redis-protocol server.
+# Runs the ecosystem scenarios (redis-py 8.x, arq, Huey, Celery, RQ, Dramatiq in Python; BullMQ in
+# Node; Sidekiq in Ruby) against a Redis-protocol server.
 #
 #   tests/ecosystem/run.sh PORT [SCENARIO ...]   run the scenarios (all by default) against
 #                                                127.0.0.1:PORT (ECO_HOST overrides the host)
@@ -7,16 +8,20 @@
 #                                                start Herald (target/debug/herald, or $HERALD_BIN;
 #                                                built with cargo if missing) on a free port, run
 #                                                the scenarios against it, stop it by PID
-#   tests/ecosystem/run.sh --setup               only create/refresh the virtualenvs
+#   tests/ecosystem/run.sh --setup [SCENARIO ...]
+#                                                only create/refresh what the scenarios (all by
+#                                                default) need: virtualenvs, node_modules
 #   tests/ecosystem/run.sh --list                print the scenario names
 #
-# The target's data is wiped (FLUSHDB on db 0). Virtualenvs live in $ECO_VENV_DIR (default
-# <repo>/target/ecosystem, so `cargo clean` resets them) and are reused while their requirements
-# file and the Python version are unchanged (a stamp file holds their hash). Each scenario runs
+# The target's data is wiped (FLUSHDB on db 0). Virtualenvs and the Node packages (node/) live in
+# $ECO_VENV_DIR (default <repo>/target/ecosystem, so `cargo clean` resets them) and are reused
+# while their pinned requirements and the interpreter's version are unchanged (a stamp file holds
+# their hash). A scenario is scenarios/NAME.py (Python), NAME.js (Node) or NAME.rb (Ruby, with
+# Debian's ruby-sidekiq). Each scenario runs
 # in its own process, bounded by $ECO_TIMEOUT seconds (default 180), and is reported on its own:
 # "PASS name" or "FAIL name" followed by its output, then "N passed, N failed".
-# Exit status: 0 all passed, 1 a scenario failed, 2 usage, 77 python3 or the package index is
-# unavailable (the caller decides whether that is a skip).
+# Exit status: 0 all passed, 1 a scenario failed, 2 usage, 77 an interpreter (python3, node/npm,
+# ruby/sidekiq) or the package index is unavailable (the caller decides whether that is a skip).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -25,17 +30,33 @@ VENV_DIR="${ECO_VENV_DIR:-$REPO/target/ecosystem}"
 PYTHON="${PYTHON:-python3}"
 SCENARIO_TIMEOUT="${ECO_TIMEOUT:-180}"
 ALL_SCENARIOS=(redis_py_pipelines redis_py_watch redis_py_pubsub redis_py_blocking redis_py_streams
-    arq_jobs huey_tasks)
+    arq_jobs huey_tasks
+    redis_py_lock celery_tasks rq_jobs dramatiq_tasks bullmq_jobs sidekiq_jobs)
 
 unavailable() {
     echo "ecosystem: UNAVAILABLE: $*" >&2
     exit 77
 }
 
-# The requirements file and virtualenv a scenario runs with: arq pins redis<6, so it has its own.
+# A scenario's file: scenarios/NAME.py, .js or .rb.
+scenario_file() {
+    local ext
+    for ext in py js rb; do
+        if [ -f "$HERE/scenarios/$1.$ext" ]; then
+            echo "$HERE/scenarios/$1.$ext"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# What a scenario runs with: a virtualenv (main, or arq: arq pins redis<6, so it has its own),
+# node (the packages of node/package-lock.json) or ruby (Debian's ruby-sidekiq).
 venv_of() {
-    case "$1" in
-        arq_*) echo arq ;;
+    case "$(scenario_file "$1")" in
+        *.js) echo node ;;
+        *.rb) echo ruby ;;
+        */arq_*) echo arq ;;
         *) echo main ;;
     esac
 }
@@ -73,25 +94,75 @@ setup_venv() {
     echo "$want" >"$stamp"
 }
 
+# Installs (or reuses) the pinned Node packages of node/package-lock.json into $VENV_DIR/node.
+setup_node() {
+    local dir="$VENV_DIR/node" stamp want
+    command -v node >/dev/null 2>&1 || unavailable "node not found (install Debian's nodejs)"
+    command -v npm >/dev/null 2>&1 || unavailable "npm not found (install Debian's npm)"
+    stamp="$dir/.package-lock.sha256"
+    want="$( (cat "$HERE/node/package-lock.json"; node --version) | sha256sum | cut -d' ' -f1)"
+    if [ -d "$dir/node_modules" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+        return 0
+    fi
+    echo "ecosystem: installing the Node packages into $dir from package-lock.json" >&2
+    rm -rf "$dir"
+    mkdir -p "$dir" || exit 1
+    cp "$HERE/node/package.json" "$HERE/node/package-lock.json" "$dir/" || exit 1
+    # npm ci installs exactly the lock file; no install scripts (msgpackr's optional native
+    # extension is not needed: it falls back to JavaScript).
+    if ! (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2); then
+        rm -rf "$dir"
+        unavailable "npm ci failed (package registry unreachable?)"
+    fi
+    echo "$want" >"$stamp"
+}
+
+# Ruby scenarios use Debian's packages as they are installed (.ci/run installs ruby-sidekiq).
+setup_ruby() {
+    command -v ruby >/dev/null 2>&1 || unavailable "ruby not found (apt-get install ruby-sidekiq)"
+    command -v sidekiq >/dev/null 2>&1 || unavailable "sidekiq not found (apt-get install ruby-sidekiq)"
+    ruby -e 'require "sidekiq"' 2>/dev/null || unavailable "ruby cannot load sidekiq (apt-get install ruby-sidekiq)"
+}
+
+# Prepares what the given scenarios (all by default) need.
 setup() {
-    command -v "$PYTHON" >/dev/null 2>&1 || unavailable "$PYTHON not found"
+    local s env needs=()
+    [ $# -eq 0 ] && set -- "${ALL_SCENARIOS[@]}"
+    for s in "$@"; do
+        env="$(venv_of "$s")"
+        [[ " ${needs[*]} " == *" $env "* ]] || needs+=("$env")
+    done
     mkdir -p "$VENV_DIR" || exit 1
     # Several test processes may set up at once: one at a time.
     exec 9>"$VENV_DIR/.lock"
     flock -w 600 9 || { echo "ecosystem: timed out waiting for $VENV_DIR/.lock" >&2; exit 1; }
-    setup_venv main
-    setup_venv arq
+    for env in "${needs[@]}"; do
+        case "$env" in
+            node) setup_node ;;
+            ruby) setup_ruby ;;
+            *)
+                command -v "$PYTHON" >/dev/null 2>&1 || unavailable "$PYTHON not found"
+                setup_venv "$env"
+                ;;
+        esac
+    done
     flock -u 9
 }
 
 case "${1:-}" in
-    --setup) setup; exit 0 ;;
+    --setup)
+        shift
+        for s in "$@"; do
+            scenario_file "$s" >/dev/null || { echo "ecosystem: no scenario '$s'" >&2; exit 2; }
+        done
+        setup "$@"
+        exit 0
+        ;;
     --list) printf '%s\n' "${ALL_SCENARIOS[@]}"; exit 0 ;;
-    ''|-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    ''|-h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
 if [ "$1" = "--herald" ]; then
     shift
-    command -v "$PYTHON" >/dev/null 2>&1 || unavailable "$PYTHON not found"
     bin="${HERALD_BIN:-$REPO/target/debug/herald}"
     if [ ! -x "$bin" ]; then
         (cd "$REPO" && cargo build --bin herald) || exit 1
@@ -127,9 +198,9 @@ esac
 SCENARIOS=("$@")
 [ ${#SCENARIOS[@]} -eq 0 ] && SCENARIOS=("${ALL_SCENARIOS[@]}")
 for s in "${SCENARIOS[@]}"; do
-    [ -f "$HERE/scenarios/$s.py" ] || { echo "ecosystem: no scenario '$s'" >&2; exit 2; }
+    scenario_file "$s" >/dev/null || { echo "ecosystem: no scenario '$s'" >&2; exit 2; }
 done
-setup
+setup "${SCENARIOS[@]}"
 
 passed=0
 failed=0
@@ -137,10 +208,16 @@ failed_names=()
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 for s in "${SCENARIOS[@]}"; do
-    py="$VENV_DIR/$(venv_of "$s")/bin/python"
+    file="$(scenario_file "$s")"
+    case "$(venv_of "$s")" in
+        node) runner=(node) ;;
+        ruby) runner=(ruby) ;;
+        *) runner=("$VENV_DIR/$(venv_of "$s")/bin/python") ;;
+    esac
     start_ms=$((${EPOCHREALTIME/./} / 1000))
     ECO_HOST="${ECO_HOST:-127.0.0.1}" ECO_PORT="$PORT" PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
-        timeout --kill-after=10 "$SCENARIO_TIMEOUT" "$py" "$HERE/scenarios/$s.py" >"$out" 2>&1
+        NODE_PATH="$VENV_DIR/node/node_modules" \
+        timeout --kill-after=10 "$SCENARIO_TIMEOUT" "${runner[@]}" "$file" >"$out" 2>&1
     rc=$?
     ms=$((${EPOCHREALTIME/./} / 1000 - start_ms))
     took="$((ms / 1000)).$((ms % 1000 / 100))s"

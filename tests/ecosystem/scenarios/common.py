@@ -2,8 +2,8 @@
 
 Every scenario reads its target from ECO_PORT (and ECO_HOST, default 127.0.0.1), bounds every
 wait with a timeout, stops the subprocesses it starts by PID, and asserts outcomes with `check`,
-which raises with a message naming what differed. SIGTERM (sent by the runner's `timeout`) turns
-into SystemExit so `finally` blocks still stop child processes.
+which raises with a message naming what differed. In the scenario's own process, SIGTERM (sent by
+the runner's `timeout`) turns into SystemExit so `finally` blocks still stop child processes.
 """
 import os
 import signal
@@ -21,7 +21,10 @@ def _on_term(signum, frame):
     raise SystemExit(f"terminated by signal {signum}")
 
 
-signal.signal(signal.SIGTERM, _on_term)
+# Only in a scenario's own process: the framework workers that import an app module (and so this
+# one) keep their own SIGTERM handling (warm shutdown).
+if os.path.dirname(os.path.abspath(sys.argv[0])) == os.path.dirname(os.path.abspath(__file__)):
+    signal.signal(signal.SIGTERM, _on_term)
 
 
 class ScenarioFailure(AssertionError):
@@ -67,3 +70,19 @@ def stop_process(proc, sig=signal.SIGTERM, grace=10.0):
 
 def done(name):
     print(f"{name}: all checks passed", flush=True)
+
+
+SCRIPT_COMMANDS = ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro")
+
+
+def scripts_run(client):
+    """How many script calls (EVAL/EVALSHA/FCALL and their _RO forms) the server ran
+    successfully so far, from INFO commandstats: compare before and after to prove a framework
+    really went through scripting."""
+    stats = client.info("commandstats")
+    total = 0
+    for name in SCRIPT_COMMANDS:
+        s = stats.get(f"cmdstat_{name}")
+        if s:
+            total += int(s.get("calls", 0)) - int(s.get("failed_calls", 0))
+    return total
