@@ -659,8 +659,9 @@ impl Aof {
         base: FileInfo,
         first_incr: &FileInfo,
     ) -> io::Result<()> {
-        let mut io = self.io.lock();
-        let old = io.manifest.clone();
+        // Only rewrites write the manifest from here on (one at a time), so it is persisted
+        // without holding the writers' lock: fsyncs must not stall acknowledgements.
+        let old = self.io.lock().manifest.clone();
         let keep_from = old
             .incrs
             .iter()
@@ -675,6 +676,15 @@ impl Aof {
             m.incrs.push(first_incr.clone());
         }
         m.persist(&paths.dir, &paths.manifest_name())?;
+        let total = total_size(paths, &m);
+        {
+            let mut io = self.io.lock();
+            io.base_size = total.saturating_sub(io.incr_size);
+            io.manifest = m.clone();
+            self.status
+                .rewrite_base_size
+                .store(io.base_size + io.incr_size, Ordering::Relaxed);
+        }
         // The new manifest is durable: the files it no longer names can go.
         let mut obsolete: Vec<String> = old.history.iter().map(|f| f.name.clone()).collect();
         if let Some(b) = &old.base {
@@ -687,11 +697,6 @@ impl Aof {
             }
             let _ = fs::remove_file(paths.file(&name));
         }
-        io.base_size = total_size(paths, &m).saturating_sub(io.incr_size);
-        io.manifest = m;
-        self.status
-            .rewrite_base_size
-            .store(io.base_size + io.incr_size, Ordering::Relaxed);
         Ok(())
     }
 
