@@ -387,8 +387,65 @@ pub struct Client {
     pub pubsub: crate::pubsub::ClientSubs,
     /// The AOF offset this connection's replies wait for (see `aof::Aof::wait`); 0 = none.
     pub aof_need: u64,
+    /// Command statistics not yet added to the server's shared counters.
+    pub stats: PendingStats,
     /// The AOF loader's client: runs while the server is loading and logs nothing.
     pub loader: bool,
+}
+
+/// Statistics of the commands a connection ran since its last flush. Both worker threads
+/// updating the same counters (`calls` and `usec` of SET, the dirty counter) on every command
+/// bounce their cache lines between cores; a connection instead adds up its own and flushes
+/// them before it sends its replies (so any client that saw a reply sees its statistics), when
+/// it blocks or closes, before INFO and CONFIG RESETSTAT, and when it has 8 kinds pending.
+#[derive(Default)]
+pub struct PendingStats {
+    /// (command id, calls, usec, failed calls)
+    items: smallvec::SmallVec<[(usize, u64, u64, u64); 4]>,
+    dirty: u64,
+}
+
+impl PendingStats {
+    #[inline]
+    pub fn record(
+        &mut self,
+        stats: &crate::server::Stats,
+        id: usize,
+        usec: u64,
+        failed: bool,
+        dirty: u64,
+    ) {
+        self.dirty += dirty;
+        if let Some(it) = self.items.iter_mut().find(|it| it.0 == id) {
+            it.1 += 1;
+            it.2 += usec;
+            it.3 += failed as u64;
+            return;
+        }
+        if self.items.len() == 8 {
+            self.flush(stats);
+        }
+        self.items.push((id, 1, usec, failed as u64));
+    }
+
+    /// Adds everything pending to the server's counters.
+    pub fn flush(&mut self, stats: &crate::server::Stats) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for (id, calls, usec, failed) in self.items.drain(..) {
+            if let Some(st) = stats.per_command.get(id) {
+                st.calls.fetch_add(calls, Relaxed);
+                st.usec.fetch_add(usec, Relaxed);
+                if failed > 0 {
+                    st.failed.fetch_add(failed, Relaxed);
+                }
+            }
+        }
+        if self.dirty > 0 {
+            stats
+                .dirty
+                .fetch_add(std::mem::take(&mut self.dirty), Relaxed);
+        }
+    }
 }
 
 impl Client {
@@ -409,6 +466,7 @@ impl Client {
             redacted: 0,
             pubsub: Default::default(),
             aof_need: 0,
+            stats: PendingStats::default(),
             loader: false,
         }
     }

@@ -147,8 +147,9 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                             break;
                         }
                         Flow::Block(b) => {
+                            client.stats.flush(&srv.stats);
                             if !wbuf.is_empty() {
-                                aof_barrier(srv, &client).await;
+                                aof_barrier(srv, &mut client).await;
                                 if sock.write_all(&wbuf).await.is_err() {
                                     b.waiter.try_cancel(None);
                                     crate::blocking::unregister(srv, &b.waiter);
@@ -191,7 +192,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             info.outbound.drain_into(&mut wbuf);
         }
         if !wbuf.is_empty() {
-            aof_barrier(srv, &client).await;
+            aof_barrier(srv, &mut client).await;
             info.obuf.store(wbuf.len(), Ordering::Relaxed);
             srv.stats
                 .net_output_bytes
@@ -266,6 +267,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             }
         }
     }
+    client.stats.flush(&srv.stats);
     if info.monitor.load(Ordering::Relaxed) {
         srv.monitors.remove(info.id);
     }
@@ -277,7 +279,9 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
 /// Holds replies back until the AOF covers the writes they acknowledge, as the fsync policy
 /// requires (see `aof::Aof::wait`).
 #[inline]
-async fn aof_barrier(srv: &Arc<Server>, client: &Client) {
+async fn aof_barrier(srv: &Arc<Server>, client: &mut Client) {
+    // Whoever sees these replies sees their commands in INFO too.
+    client.stats.flush(&srv.stats);
     if !srv.aof.covered(client.aof_need) {
         srv.aof.wait(client.aof_need).await;
     }

@@ -543,6 +543,8 @@ async fn cron(srv: Arc<Server>, _done: mpsc::Sender<()>) {
             _ = tokio::time::sleep(Duration::from_millis(1000 / hz as u64)) => {}
             _ = stop.changed() => return,
         }
+        crate::util::refresh_wall_clock();
+        crate::store::refresh_lru_clock();
         let now = crate::util::now_ms();
         if now.saturating_sub(last_sample) >= 100 {
             srv.stats.sample(now);

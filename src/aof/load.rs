@@ -107,6 +107,7 @@ pub fn load(
         )?;
         client.multi = None;
     }
+    client.stats.flush(&srv.stats);
     Ok(count)
 }
 

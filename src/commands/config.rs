@@ -174,6 +174,7 @@ fn set_failed(name: &str, why: &str) -> CmdError {
 
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.stats.flush(&ctx.srv.stats);
     ctx.srv.stats.reset();
     ctx.out.ok();
     Ok(())

@@ -965,7 +965,7 @@ pub fn run(
     let def = cmd.def;
     let resp3 = client.resp3;
     let start = Instant::now();
-    let now = crate::util::now_ms();
+    let now = crate::util::unix_ms_at(start);
     let db = client.db;
     let result;
     let dirty;
@@ -1077,12 +1077,9 @@ pub fn run(
         }
     }
     let usec = start.elapsed().as_micros() as u64;
-    let st = &srv.stats.per_command[cmd.id];
-    st.calls.fetch_add(1, Ordering::Relaxed);
-    st.usec.fetch_add(usec, Ordering::Relaxed);
-    if result.is_err() {
-        st.failed.fetch_add(1, Ordering::Relaxed);
-    }
+    client
+        .stats
+        .record(&srv.stats, cmd.id, usec, result.is_err(), dirty);
     if !def.flags.has(Flags::SKIP_SLOWLOG) {
         let slower_than = srv.slowlog_slower_than.load(Ordering::Relaxed);
         let max_len = srv.slowlog_max_len.load(Ordering::Relaxed);
@@ -1090,9 +1087,6 @@ pub fn run(
             let name = client.info.name.lock().clone().unwrap_or_default();
             (client.info.addr.to_string(), name)
         });
-    }
-    if dirty > 0 {
-        srv.stats.dirty.fetch_add(dirty, Ordering::Relaxed);
     }
     client.last_cmd = cmd.id;
     client.last_cmd_ms = now;

@@ -1330,6 +1330,7 @@ fn info_section(ctx: &Ctx, name: &str, s: &mut String) {
 
 /// INFO [section [section ...]]
 fn info(ctx: &mut Ctx) -> CmdResult {
+    ctx.client.stats.flush(&ctx.srv.stats);
     let mut wanted: Vec<&str> = Vec::new();
     if ctx.argv.len() == 1 {
         wanted.extend(DEFAULT_SECTIONS);

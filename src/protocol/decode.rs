@@ -87,16 +87,14 @@ impl RequestDecoder {
                     return Ok(None);
                 }
                 if buf[0] == b'*' {
-                    let Some(line) =
-                        self.take_line(buf, "Protocol error: too big mbulk count string")?
+                    let Some(n) =
+                        self.take_len_line(buf, "Protocol error: too big mbulk count string")?
                     else {
                         return Ok(None);
                     };
-                    let n = parse_len(&line[1..])
-                        .filter(|&n| n <= limits.max_multibulk)
-                        .ok_or_else(|| {
-                            ProtocolError::new("Protocol error: invalid multibulk length")
-                        })?;
+                    let n = n.filter(|&n| n <= limits.max_multibulk).ok_or_else(|| {
+                        ProtocolError::new("Protocol error: invalid multibulk length")
+                    })?;
                     if n <= 0 {
                         continue; // `*0` and `*-1` are empty requests, skipped like Redis.
                     }
@@ -124,12 +122,12 @@ impl RequestDecoder {
                                 got
                             )));
                         }
-                        let Some(line) =
-                            self.take_line(buf, "Protocol error: too big bulk count string")?
+                        let Some(n) =
+                            self.take_len_line(buf, "Protocol error: too big bulk count string")?
                         else {
                             return Ok(None);
                         };
-                        let n = parse_len(&line[1..])
+                        let n = n
                             .filter(|&n| n >= 0 && n <= limits.max_bulk)
                             .ok_or_else(|| {
                                 ProtocolError::new("Protocol error: invalid bulk length")
@@ -148,6 +146,41 @@ impl RequestDecoder {
                 self.remaining -= 1;
             }
             return Ok(Some(std::mem::take(&mut self.args)));
+        }
+    }
+
+    /// Consumes one `*<n>` / `$<n>` header line and parses the number after its first byte
+    /// (`Some(None)` if it is not a valid length), or `None` if the line is incomplete. Parses in
+    /// place: a header costs no buffer split.
+    fn take_len_line(
+        &mut self,
+        buf: &mut BytesMut,
+        too_big: &str,
+    ) -> Result<Option<Option<i64>>, ProtocolError> {
+        let start = self.scanned.min(buf.len());
+        match buf[start..].iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                let end = start + i;
+                self.scanned = 0;
+                if end > INLINE_MAX {
+                    return Err(ProtocolError::new(too_big));
+                }
+                let stop = if end > 0 && buf[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                let n = parse_len(&buf[1.min(stop)..stop]);
+                buf.advance(end + 1);
+                Ok(Some(n))
+            }
+            None => {
+                self.scanned = buf.len();
+                if buf.len() > INLINE_MAX {
+                    return Err(ProtocolError::new(too_big));
+                }
+                Ok(None)
+            }
         }
     }
 

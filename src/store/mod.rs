@@ -628,13 +628,23 @@ pub fn memory_usage(key: &[u8], e: &Entry) -> usize {
 }
 
 static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+/// The LRU clock in seconds, refreshed by the cron (as Redis's `server.lruclock`), so a key
+/// lookup reads an atomic instead of the clock.
+static LRU_CLOCK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// Seconds since the server started, the LRU clock of [`Entry::lru`].
+#[inline]
 pub fn lru_clock() -> u32 {
-    START
+    LRU_CLOCK.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Advances the LRU clock (the cron calls this each tick).
+pub fn refresh_lru_clock() {
+    let secs = START
         .get_or_init(std::time::Instant::now)
         .elapsed()
-        .as_secs() as u32
+        .as_secs() as u32;
+    LRU_CLOCK.store(secs, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[cfg(test)]
