@@ -212,6 +212,8 @@ pub struct Server {
     next_client_id: AtomicU64,
     pub stats: Stats,
     pub slowlog: crate::slowlog::SlowLog,
+    /// The Lua VM, script cache, function libraries and the running-script state.
+    pub scripting: crate::scripting::Scripting,
     /// Unix ms when the server started.
     pub started_ms: u64,
     /// Mirrors `requirepass` being non-empty, read on every command.
@@ -239,6 +241,7 @@ impl Server {
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
             slowlog: crate::slowlog::SlowLog::default(),
+            scripting: crate::scripting::Scripting::new(),
             started_ms: crate::util::now_ms(),
             auth_on: AtomicBool::new(false),
             slowlog_slower_than: AtomicI64::new(0),
