@@ -183,8 +183,7 @@ local function err_handler(err)
     if not info then
       break
     end
-    local src = info.source
-    if info.what ~= "C" and (src == "@user_script" or src == "@user_function") then
+    if info.what ~= "C" and info.source ~= "=herald" then
       break
     end
     level = level + 1

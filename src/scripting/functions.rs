@@ -208,6 +208,8 @@ pub fn register_function(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Val
             let mut it = args.iter();
             let name = match it.next() {
                 Some(Value::String(s)) => Bytes::copy_from_slice(&s.as_bytes()),
+                Some(Value::Integer(i)) => Bytes::from(i.to_string()),
+                Some(Value::Number(n)) => Bytes::from(super::vm::fmt_g(*n, 14)),
                 _ => {
                     return fail(
                         lua,
@@ -229,7 +231,8 @@ pub fn register_function(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Val
         _ => return fail(lua, "wrong number of arguments to redis.register_function"),
     };
     if !valid_name(&name) {
-        return fail(lua, "Function names can only contain letters, numbers, or underscores(_) and must be at least one character long");
+        // Redis 7.0 reports a bad function name with the library-name text.
+        return fail(lua, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
     }
     let name = String::from_utf8_lossy(&name).into_owned();
     let Some(mut st) = lua.app_data_mut::<LoadState>() else {
@@ -289,7 +292,7 @@ fn write_len(out: &mut Vec<u8>, len: u64) {
 
 /// The library codes in a RESTORE payload, or Redis's error text.
 pub fn parse_dump(payload: &[u8]) -> Result<Vec<Bytes>, &'static str> {
-    const BAD: &str = "ERR payload version or checksum are wrong";
+    const BAD: &str = "ERR DUMP payload version or checksum are wrong";
     if payload.len() < 10 {
         return Err(BAD);
     }
@@ -308,8 +311,7 @@ pub fn parse_dump(payload: &[u8]) -> Result<Vec<Bytes>, &'static str> {
             return Err("ERR given type is not a function");
         }
         pos += 1;
-        let code =
-            read_string(body, &mut pos).ok_or("ERR payload version or checksum are wrong")?;
+        let code = read_string(body, &mut pos).ok_or(BAD)?;
         codes.push(Bytes::from(code));
     }
     Ok(codes)

@@ -359,7 +359,7 @@ fn json_encode(cfg: &CjsonCfg, v: &Value, depth: i64, out: &mut Vec<u8>) -> Resu
         Value::String(s) => json_escape(&s.as_bytes(), out),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Table(t) => {
-            if depth > cfg.encode_max_depth {
+            if depth > cfg.encode_max_depth || !super::vm::stack_ok() {
                 return Err(format!("Cannot serialise, excessive nesting ({depth})"));
             }
             // Array if every key is a positive integer (lua_array_length).
@@ -671,7 +671,7 @@ impl JsonParser<'_> {
 
     fn descend(&mut self) -> Result<(), String> {
         self.depth += 1;
-        if self.depth > self.max_depth {
+        if self.depth > self.max_depth || !super::vm::stack_ok() {
             return Err(format!(
                 "Found too many nested data structures ({}) at character {}",
                 self.depth, self.pos
@@ -937,7 +937,7 @@ impl MpCur<'_> {
 }
 
 fn mp_decode(lua: &Lua, c: &mut MpCur, depth: usize) -> Result<Value, MpErr> {
-    if depth > 1000 {
+    if depth > 1000 || !super::vm::stack_ok() {
         return Err(MpErr::Lua("too many nested data structures".into()));
     }
     let tag = c.take(1)?[0];
@@ -1146,8 +1146,13 @@ fn controloptions(
     Ok(())
 }
 
-fn struct_pack(lua: &Lua, args: MultiValue) -> LibResult {
+fn struct_pack(lua: &Lua, mut args: MultiValue) -> LibResult {
     let fmt = check_string(&args, 0, "pack")?;
+    // struct.pack reads past its arguments as nils ("number expected, got nil").
+    let wanted = fmt.len() + 1;
+    while args.len() < wanted {
+        args.push_back(Value::Nil);
+    }
     let mut h = StructHeader {
         little: true,
         align: 1,
@@ -1212,7 +1217,7 @@ fn struct_pack(lua: &Lua, args: MultiValue) -> LibResult {
                     size = s.len();
                 }
                 if s.len() < size {
-                    return Err(arg_error(arg, "pack", "string too short"));
+                    return Err(arg_error(arg + 1, "pack", "string too short"));
                 }
                 out.extend_from_slice(&s[..size]);
                 if opt == b's' {
@@ -1234,10 +1239,7 @@ fn struct_unpack(lua: &Lua, args: MultiValue) -> LibResult {
         _ => check_number(&args, 2, "unpack")? as i64,
     };
     let mut pos =
-        usize::try_from(start - 1).map_err(|_| arg_error(3, "unpack", "offset out of range"))?;
-    if pos > ld {
-        return Err(arg_error(3, "unpack", "offset out of range"));
-    }
+        usize::try_from(start - 1).map_err(|_| arg_error(2, "unpack", "data string too short"))?;
     let mut h = StructHeader {
         little: true,
         align: 1,
@@ -1340,7 +1342,7 @@ fn struct_size(_: &Lua, args: MultiValue) -> LibResult {
         let size = optsize(opt, &fmt, &mut i, "size")?;
         pos += gettoalign(pos, &h, opt, size);
         if opt == b's' {
-            return Err(arg_error(1, "size", "options 's' has no fixed size"));
+            return Err(arg_error(1, "size", "option 's' has no fixed size"));
         } else if opt == b'c' && size == 0 {
             return Err(arg_error(1, "size", "option 'c0' has no fixed size"));
         }

@@ -391,6 +391,7 @@ pub fn run(
         ctx.dirty += 1;
     }
     let script_resp3 = state.client.resp3;
+    let _stack = vm::StackBase::enter();
     let outcome = match result {
         Ok((true, v)) => {
             vm::lua_to_reply(&mut ctx.out, &v, script_resp3, 0);

@@ -223,6 +223,7 @@ impl Vm {
         state: RunState,
     ) -> (RunState, mlua::Result<(bool, Value)>) {
         self.lua.set_app_data(state);
+        let _stack = StackBase::enter();
         let result = match args {
             None => self.run.call::<(bool, Value)>(f.clone()),
             Some((keys, argv)) => (|| {
@@ -279,6 +280,42 @@ unsafe extern "C-unwind" fn raise_failures(l: *mut mlua::ffi::lua_State) -> std:
     }
     ffi::lua_remove(l, 1);
     nres - 1
+}
+
+thread_local! {
+    /// Address near the top of the stack when the running script was entered.
+    static STACK_BASE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Stack a script may use for nested conversions (cjson, cmsgpack, replies) below the point it
+/// was entered: tokio's worker threads have 2 MiB, and Lua's own C calls need room too.
+const STACK_BUDGET: usize = 1024 * 1024;
+
+fn stack_here() -> usize {
+    let marker = 0u8;
+    std::ptr::addr_of!(marker) as usize
+}
+
+/// Whether a recursive conversion may go one level deeper without risking the thread's stack.
+pub fn stack_ok() -> bool {
+    let base = STACK_BASE.with(|b| b.get());
+    base == 0 || base.saturating_sub(stack_here()) < STACK_BUDGET
+}
+
+/// Records the stack position scripts start from (restored by the guard's drop).
+pub struct StackBase(usize);
+
+impl StackBase {
+    pub fn enter() -> StackBase {
+        let prev = STACK_BASE.with(|b| b.replace(stack_here()));
+        StackBase(prev)
+    }
+}
+
+impl Drop for StackBase {
+    fn drop(&mut self) {
+        STACK_BASE.with(|b| b.set(self.0));
+    }
 }
 
 /// A byte string pushed into Lua as a Lua string.
@@ -548,7 +585,7 @@ fn resp_to_lua(
         return Err(mlua::Error::runtime("truncated reply"));
     };
     *pos += 1;
-    if depth > MAX_REPLY_DEPTH {
+    if depth > MAX_REPLY_DEPTH || !stack_ok() {
         return Err(mlua::Error::runtime("reply nested too deeply"));
     }
     Ok(match tag {
@@ -647,7 +684,7 @@ pub fn lua_to_reply(out: &mut Out, v: &Value, script_resp3: bool, depth: usize) 
         Value::Integer(i) => out.int(*i),
         Value::Number(n) => out.int(lua_number_to_i64(*n)),
         Value::Table(t) => {
-            if depth >= MAX_REPLY_DEPTH {
+            if depth >= MAX_REPLY_DEPTH || !stack_ok() {
                 out.error("ERR reached lua stack limit");
                 return;
             }
