@@ -461,7 +461,11 @@ async fn cron(srv: Arc<Server>, _done: mpsc::Sender<()>) {
             last_sample = now;
         }
         let deleted = {
-            let _world = srv.world.read();
+            // Skipped while EXEC or a script holds the world: blocking here would stall this
+            // tokio worker, and with it the -BUSY replies and SCRIPT KILL of a long script.
+            let Some(_world) = srv.world.try_read() else {
+                continue;
+            };
             srv.ks.expire_cycle(now, &mut rng)
         };
         if !deleted.is_empty() {

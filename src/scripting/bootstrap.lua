@@ -136,6 +136,20 @@ end
 base.pcall = function(...)
   return pcall_result(pcall_(...))
 end
+-- A script stopped by SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE cannot catch that.
+local function rethrow_kill(ok, ...)
+  if not ok and raw.killed() then
+    error_((...), 0)
+  end
+  return ok, ...
+end
+local base_pcall = base.pcall
+base.pcall = function(...)
+  return rethrow_kill(base_pcall(...))
+end
+base.xpcall = function(f, h)
+  return rethrow_kill(xpcall_(f, h))
+end
 for k, v in next_, base do
   rawset_(G, k, v)
 end

@@ -129,10 +129,19 @@ impl Busy {
                 "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the SCRIPT KILL command."
             );
             self.timed_out.store(true, Ordering::Release);
-            let _g = self.mx.lock();
-            self.cv.notify_all();
+            {
+                let _g = self.mx.lock();
+                self.cv.notify_all();
+            }
+            // Redis starts serving other clients (with -BUSY) now; so must this worker's tokio
+            // core, or the I/O it drives starves until the script ends.
+            blocking_section(|| std::thread::sleep(Duration::from_millis(5)));
         }
         vm::hook_result(self.kill.load(Ordering::Relaxed))
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.kill.load(Ordering::Relaxed)
     }
 
     pub fn is_running(&self) -> bool {
@@ -163,6 +172,18 @@ impl Busy {
         }
         self.kill.store(true, Ordering::Relaxed);
         Ok(())
+    }
+}
+
+/// Runs `f`, which blocks the thread, after handing this tokio worker's core (its queued tasks
+/// and the I/O driver) to another thread, when running on a multi-threaded runtime.
+fn blocking_section(f: impl FnOnce()) {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f);
+    } else {
+        f();
     }
 }
 
@@ -425,12 +446,12 @@ pub fn busy_gate(
     if !busy.is_running() {
         return None;
     }
-    {
+    blocking_section(|| {
         let mut g = busy.mx.lock();
         while busy.is_running() && !busy.timed_out.load(Ordering::Acquire) {
             busy.cv.wait_for(&mut g, Duration::from_millis(50));
         }
-    }
+    });
     if !busy.is_running() {
         return None;
     }

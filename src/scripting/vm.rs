@@ -111,6 +111,11 @@ impl Vm {
                 })
             })?,
         )?;
+        let b = busy.clone();
+        raw.raw_set(
+            "killed",
+            lua.create_function(move |_, ()| Ok(b.is_killed()))?,
+        )?;
         raw.raw_set(
             "cwrap",
             lua.create_function(|lua, (f, add_where): (Function, bool)| {
