@@ -17,10 +17,7 @@ use crate::scripting::{self as sc, ScriptFlags, Target};
 use crate::server::Server;
 
 /// Redis's numkeys checks (after parsing it as an integer with `not_integer`).
-fn split_keys<'a>(
-    argv: &'a [Bytes],
-    not_integer: CmdError,
-) -> Result<(&'a [Bytes], &'a [Bytes]), CmdError> {
+fn split_keys(argv: &[Bytes], not_integer: CmdError) -> Result<(&[Bytes], &[Bytes]), CmdError> {
     let n = crate::util::parse_i64(super::arg(argv, 2)).ok_or(not_integer)?;
     let rest = argv.get(3..).unwrap_or_default();
     if n > rest.len() as i64 {
@@ -531,7 +528,6 @@ fn function_help(ctx: &mut Ctx) -> CmdResult {
 
 const RUN: Flags = Flags::NOSCRIPT
     .union(Flags::SKIP_MONITOR)
-    .union(Flags::MAY_REPLICATE)
     .union(Flags::NO_MANDATORY_KEYS)
     .union(Flags::STALE)
     .union(Flags::MOVABLE_KEYS);

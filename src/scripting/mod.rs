@@ -82,6 +82,8 @@ pub struct Busy {
     is_eval: AtomicBool,
     start_ms: AtomicU64,
     threshold_ms: AtomicU64,
+    /// While FUNCTION LOAD runs a library's code: the Unix ms it must finish by (0 = not loading).
+    load_deadline_ms: AtomicU64,
     /// (function name, the FCALL's argv) for FUNCTION STATS.
     current: Mutex<(String, Vec<Bytes>)>,
     /// Waited on by clients that arrive while a script runs; notified when it ends or times out.
@@ -117,8 +119,22 @@ impl Busy {
         self.wrote.store(true, Ordering::Relaxed);
     }
 
+    /// Bounds the run of a library's code during FUNCTION LOAD (Redis allows 500 ms).
+    pub fn set_load_deadline(&self, deadline_ms: u64) {
+        self.load_deadline_ms.store(deadline_ms, Ordering::Relaxed);
+    }
+
     /// The count hook: notices the time limit, and raises the kill error once asked to.
     fn check(&self) -> mlua::Result<VmState> {
+        let deadline = self.load_deadline_ms.load(Ordering::Relaxed);
+        if deadline != 0 {
+            if crate::util::now_ms() >= deadline {
+                return Err(mlua::Error::RuntimeError(
+                    "ERR FUNCTION LOAD timeout".to_string(),
+                ));
+            }
+            return Ok(VmState::Continue);
+        }
         if !self.timed_out.load(Ordering::Relaxed) {
             let elapsed =
                 crate::util::now_ms().saturating_sub(self.start_ms.load(Ordering::Relaxed));
@@ -407,10 +423,8 @@ pub fn run(
         st.vm.call(&func, Some((keys, args)), state)
     };
     scripting.busy.end();
+    // The script's commands counted their own changes (server.dirty) as they ran.
     ctx.ready.extend(state.ready);
-    if scripting.busy.wrote.load(Ordering::Relaxed) {
-        ctx.dirty += 1;
-    }
     let script_resp3 = state.client.resp3;
     let _stack = vm::StackBase::enter();
     let outcome = match result {

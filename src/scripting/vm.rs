@@ -29,6 +29,9 @@ const MAX_REPLY_DEPTH: usize = 1000;
 /// Memory the Lua heap may use; past it allocations fail with Lua's "not enough memory".
 const LUA_MEMORY_LIMIT: usize = 1 << 30;
 
+/// How long a library's code may run during FUNCTION LOAD (Redis's `LOAD_TIMEOUT_MS`).
+const LOAD_TIMEOUT_MS: u64 = 500;
+
 pub const KILLED_MSG: &str = "ERR Script killed by user with SCRIPT KILL...";
 
 /// What `redis.call` needs while a script or function runs (the VM's app data).
@@ -62,6 +65,7 @@ pub struct LoadState {
 /// The VM and the handles into its environment.
 pub struct Vm {
     pub lua: Lua,
+    busy: Arc<Busy>,
     run: Function,
     script_env: Table,
     function_env: Table,
@@ -145,12 +149,14 @@ impl Vm {
         let (run, script_env, function_env, set_loading): (Function, Table, Table, Function) =
             boot.call((g, raw))?;
         lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
+        let hook_busy = busy.clone();
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-            move |_, _| busy.check(),
+            move |_, _| hook_busy.check(),
         )?;
         Ok(Vm {
             lua,
+            busy,
             run,
             script_env,
             function_env,
@@ -187,7 +193,10 @@ impl Vm {
             .map_err(|e| format!("ERR Error compiling function: {}", lua_message(&e)))?;
         self.lua.set_app_data(LoadState::default());
         let _ = self.set_loading.call::<()>(true);
+        self.busy
+            .set_load_deadline(crate::util::now_ms() + LOAD_TIMEOUT_MS);
         let result = self.run.call::<(bool, Value)>(f);
+        self.busy.set_load_deadline(0);
         let _ = self.set_loading.call::<()>(false);
         let state = self.lua.remove_app_data::<LoadState>().unwrap_or_default();
         match result {
@@ -415,7 +424,8 @@ pub fn fmt_g(d: f64, prec: usize) -> String {
 
 /// A Lua number as C's `(long long)` cast does it on x86-64 (out of range and NaN give i64::MIN).
 pub fn lua_number_to_i64(n: f64) -> i64 {
-    if n >= -9.223_372_036_854_775_808e18 && n < 9.223_372_036_854_775_808e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&n) {
         n as i64
     } else {
         i64::MIN
@@ -515,11 +525,11 @@ fn raw_call(lua: &Lua, args: MultiValue, _raise: bool) -> mlua::Result<(bool, Va
         }
         state.busy.mark_wrote();
     }
-    let (reply, resp3) = {
+    let reply = {
         let state = &mut *state;
         state.buf.clear();
         run_nested(state, cmd, argv);
-        (state.buf.split().freeze(), state.client.resp3)
+        state.buf.split().freeze()
     };
     drop(state);
     if let Some(rest) = reply.strip_prefix(b"-") {
@@ -527,7 +537,7 @@ fn raw_call(lua: &Lua, args: MultiValue, _raise: bool) -> mlua::Result<(bool, Va
         return failed(lua, &format!("-{}", text.trim_end_matches(['\r', '\n'])));
     }
     let mut pos = 0;
-    let v = resp_to_lua(lua, &reply, &mut pos, resp3, 0)?;
+    let v = resp_to_lua(lua, &reply, &mut pos, 0)?;
     Ok((true, v))
 }
 
@@ -579,13 +589,7 @@ fn single(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
 }
 
 /// Parses one reply at `pos` into the Lua value a script sees.
-fn resp_to_lua(
-    lua: &Lua,
-    buf: &[u8],
-    pos: &mut usize,
-    resp3: bool,
-    depth: usize,
-) -> mlua::Result<Value> {
+fn resp_to_lua(lua: &Lua, buf: &[u8], pos: &mut usize, depth: usize) -> mlua::Result<Value> {
     let Some(&tag) = buf.get(*pos) else {
         return Err(mlua::Error::runtime("truncated reply"));
     };
@@ -613,13 +617,13 @@ fn resp_to_lua(
             let t = lua.create_table()?;
             if tag == b'~' {
                 for _ in 0..n {
-                    let k = resp_to_lua(lua, buf, pos, resp3, depth + 1)?;
+                    let k = resp_to_lua(lua, buf, pos, depth + 1)?;
                     t.raw_set(k, true)?;
                 }
                 single(lua, "set", t)?
             } else {
                 for i in 1..=n {
-                    let v = resp_to_lua(lua, buf, pos, resp3, depth + 1)?;
+                    let v = resp_to_lua(lua, buf, pos, depth + 1)?;
                     t.raw_set(i, v)?;
                 }
                 Value::Table(t)
@@ -629,13 +633,13 @@ fn resp_to_lua(
             let n = int_line(buf, pos)?;
             let t = lua.create_table()?;
             for _ in 0..n.max(0) {
-                let k = resp_to_lua(lua, buf, pos, resp3, depth + 1)?;
-                let v = resp_to_lua(lua, buf, pos, resp3, depth + 1)?;
+                let k = resp_to_lua(lua, buf, pos, depth + 1)?;
+                let v = resp_to_lua(lua, buf, pos, depth + 1)?;
                 t.raw_set(k, v)?;
             }
             if tag == b'|' {
                 // Attributes are not passed to scripts: the value that follows is.
-                return resp_to_lua(lua, buf, pos, resp3, depth);
+                return resp_to_lua(lua, buf, pos, depth);
             }
             single(lua, "map", t)?
         }
