@@ -25,6 +25,7 @@ pub mod glob;
 pub mod notify;
 pub mod protocol;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod slowlog;
 pub mod store;

@@ -212,6 +212,8 @@ pub struct Server {
     next_client_id: AtomicU64,
     pub stats: Stats,
     pub slowlog: crate::slowlog::SlowLog,
+    /// The Lua VM, script cache, function libraries and the running-script state.
+    pub scripting: crate::scripting::Scripting,
     /// Unix ms when the server started.
     pub started_ms: u64,
     /// Mirrors `requirepass` being non-empty, read on every command.
@@ -243,6 +245,7 @@ impl Server {
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
             slowlog: crate::slowlog::SlowLog::default(),
+            scripting: crate::scripting::Scripting::new(),
             started_ms: crate::util::now_ms(),
             auth_on: AtomicBool::new(false),
             slowlog_slower_than: AtomicI64::new(0),
@@ -551,7 +554,11 @@ async fn cron(srv: Arc<Server>, _done: mpsc::Sender<()>) {
             last_sample = now;
         }
         let deleted = {
-            let _world = srv.world.read();
+            // Skipped while EXEC or a script holds the world: blocking here would stall this
+            // tokio worker, and with it the -BUSY replies and SCRIPT KILL of a long script.
+            let Some(_world) = srv.world.try_read() else {
+                continue;
+            };
             let aof = &srv.aof;
             let mut log = |db: usize, key: &bytes::Bytes| {
                 if aof.is_on() {

@@ -56,6 +56,13 @@ async fn with_aof(dir: &Path, fsync: &str) -> TestServer {
 fn dump(s: &TestServer) -> BTreeMap<(usize, Vec<u8>), String> {
     let now = herald::util::now_ms();
     let mut out = BTreeMap::new();
+    // Function libraries are part of the dataset too.
+    for (name, lib) in s.srv.scripting.state.lock().libs.libs.iter() {
+        out.insert(
+            (usize::MAX, name.as_bytes().to_vec()),
+            format!("library {:?}", lib.code),
+        );
+    }
     for (db, d) in s.srv.ks.dbs.iter().enumerate() {
         for shard in d.shards.iter() {
             let g = shard.lock();

@@ -11,8 +11,7 @@
 //! tests/ecosystem/README.md), which is how the scenarios are proven right.
 //!
 //! The scenarios of frameworks built on Lua scripts (redis-py's Lock, Celery, RQ, Dramatiq,
-//! BullMQ, Sidekiq) are `#[ignore]`d until Herald has scripting (#9); run them with
-//! `cargo test --test ecosystem -- --ignored`.
+//! BullMQ, Sidekiq) prove scripting (#9) the same way.
 
 mod common;
 
@@ -202,37 +201,31 @@ async fn huey_tasks() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs scripting (#9)"]
 async fn redis_py_lock() {
     scenario("redis_py_lock").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs scripting (#9)"]
 async fn celery_tasks() {
     scenario("celery_tasks").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs scripting (#9)"]
 async fn rq_jobs() {
     scenario("rq_jobs").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs scripting (#9)"]
 async fn dramatiq_tasks() {
     scenario("dramatiq_tasks").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs scripting (#9)"]
 async fn bullmq_jobs() {
     scenario("bullmq_jobs").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs scripting (#9)"]
 async fn sidekiq_jobs() {
     scenario("sidekiq_jobs").await;
 }

@@ -347,6 +347,18 @@ pub fn start(srv: &Arc<Server>, enable: bool, world_held: bool) -> Result<(), St
             max_pause_us: Default::default(),
             now: crate::util::now_ms(),
         });
+        // Function libraries are part of the dataset (Redis's `rewriteFunctions`): captured
+        // with the world stopped, like the switch itself.
+        {
+            let st = srv.scripting.state.lock();
+            let mut buf = Vec::new();
+            for lib in st.libs.libs.values() {
+                encode(&mut buf, [&b"FUNCTION"[..], b"LOAD", &lib.code]);
+            }
+            if !buf.is_empty() {
+                sink.queue.lock().push(Captured::Serialized(buf));
+            }
+        }
         let s2 = sink.clone();
         srv.ks
             .snapshot_begin(Arc::new(move |db, shard| s2.take(db, shard)));

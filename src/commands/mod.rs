@@ -21,6 +21,7 @@ pub mod hashes;
 pub mod keyspace;
 pub mod lists;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod streams;
@@ -519,6 +520,7 @@ const GROUPS: &[&[CommandDef]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 impl Table {
@@ -924,6 +926,15 @@ pub fn execute(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 cmd.full_name
             )));
+            reject(srv, client, wbuf, Some(cmd), &e);
+            return Flow::Continue;
+        }
+    }
+    // While a script runs: -BUSY past the threshold, or SCRIPT KILL & co. served lock-free.
+    match crate::scripting::busy_gate(srv, client, wbuf, cmd, &argv) {
+        None => {}
+        Some(Ok(flow)) => return flow,
+        Some(Err(e)) => {
             reject(srv, client, wbuf, Some(cmd), &e);
             return Flow::Continue;
         }

@@ -1130,6 +1130,7 @@ fn info_section(ctx: &Ctx, name: &str, s: &mut String) {
             );
             line!("total_system_memory:{total}");
             line!("total_system_memory_human:{}", human(total));
+            s.push_str(&crate::scripting::info_memory(&srv.scripting));
             line!("maxmemory:0");
             line!("maxmemory_human:0B");
             line!("maxmemory_policy:noeviction");

@@ -566,7 +566,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int(
         "busy-reply-threshold",
         Some("lua-time-limit"),
-        M,
+        M | H,
         0,
         LONG_MAX,
         "5000",
