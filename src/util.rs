@@ -133,16 +133,17 @@ pub fn now_ms() -> u64 {
 /// The process's monotonic anchor and the wall clock's offset from it (refreshed by the cron,
 /// so a stepped system clock is followed within a tick).
 static ANCHOR: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-static WALL_OFFSET_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+static WALL_OFFSET_US: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
 
 fn anchor() -> std::time::Instant {
     *ANCHOR.get_or_init(std::time::Instant::now)
 }
 
 /// Re-reads the wall clock's offset from the monotonic clock (the cron calls this each tick).
+/// Kept in microseconds, so a derived millisecond is the wall clock's to within a microsecond.
 pub fn refresh_wall_clock() {
-    let mono = anchor().elapsed().as_millis() as i64;
-    WALL_OFFSET_MS.store(now_ms() as i64 - mono, std::sync::atomic::Ordering::Relaxed);
+    let mono = anchor().elapsed().as_micros() as i64;
+    WALL_OFFSET_US.store(now_us() as i64 - mono, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Unix milliseconds at monotonic instant `t`, without another clock read: commands take one
@@ -150,13 +151,13 @@ pub fn refresh_wall_clock() {
 /// it, so a command costs two clock reads (start and end), as in Redis.
 #[inline]
 pub fn unix_ms_at(t: std::time::Instant) -> u64 {
-    let mut off = WALL_OFFSET_MS.load(std::sync::atomic::Ordering::Relaxed);
+    let mut off = WALL_OFFSET_US.load(std::sync::atomic::Ordering::Relaxed);
     if off == i64::MIN {
         refresh_wall_clock();
-        off = WALL_OFFSET_MS.load(std::sync::atomic::Ordering::Relaxed);
+        off = WALL_OFFSET_US.load(std::sync::atomic::Ordering::Relaxed);
     }
-    let mono = t.saturating_duration_since(anchor()).as_millis() as i64;
-    (mono + off).max(0) as u64
+    let mono = t.saturating_duration_since(anchor()).as_micros() as i64;
+    ((mono + off).max(0) / 1000) as u64
 }
 
 /// Microseconds since the Unix epoch.

@@ -103,7 +103,8 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', default_value = "1,16")]
     rb_pipelines: Vec<usize>,
     /// redis-benchmark tests (-t), by name; default all of PING SET GET INCR LPUSH RPUSH LPOP
-    /// RPOP LRANGE_100 LRANGE_600 HSET SADD SPOP ZADD ZPOPMIN XADD XADD_MAXLEN XRANGE_100.
+    /// RPOP LRANGE_100 LRANGE_600 HSET SADD SPOP ZADD ZPOPMIN XADD XADD_MAXLEN XRANGE_100
+    /// EVALSHA_INCR EVALSHA_JSON_MSGPACK EVALSHA_BULLMQ.
     #[arg(long, value_delimiter = ',')]
     rb_tests: Vec<String>,
     /// Requests (-n) per redis-benchmark run at -P 1 (x10 at -P 16; /2 and /5 for LRANGE_100

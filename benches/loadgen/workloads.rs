@@ -1059,7 +1059,59 @@ pub const RB_TESTS: &[RbTest] = &[
         probes: &[&["XRANGE", "herald-bench:probes", "-", "+", "COUNT", "100"]],
         custom: Some(&["XRANGE", "herald-bench:rbstream", "-", "+", "COUNT", "100"]),
     },
+    RbTest {
+        test: "evalsha_incr",
+        csv_name: "EVALSHA 5cb1975929472492c39b214c114b58b40c94f7f4",
+        probes: &[&["SCRIPT", "LOAD", SCRIPT_INCR]],
+        custom: Some(&[
+            "EVALSHA",
+            "5cb1975929472492c39b214c114b58b40c94f7f4",
+            "1",
+            "herald-bench:evalkey",
+        ]),
+    },
+    RbTest {
+        test: "evalsha_json_msgpack",
+        csv_name: "EVALSHA 3b34a0f96e8ece9c9734326ffa6a68570a818c55",
+        probes: &[&["SCRIPT", "LOAD", SCRIPT_JSON_MSGPACK]],
+        custom: Some(&[
+            "EVALSHA",
+            "3b34a0f96e8ece9c9734326ffa6a68570a818c55",
+            "4",
+            "herald-bench:ev:n",
+            "herald-bench:ev:h",
+            "herald-bench:ev:s",
+            "herald-bench:ev:l",
+            "payload",
+        ]),
+    },
+    RbTest {
+        test: "evalsha_bullmq",
+        csv_name: "EVALSHA ed46fc0b1dc6fe3d0d335d11253fa0a8082bf7e1",
+        probes: &[&["SCRIPT", "LOAD", SCRIPT_BULLMQ]],
+        custom: Some(&[
+            "EVALSHA",
+            "ed46fc0b1dc6fe3d0d335d11253fa0a8082bf7e1",
+            "5",
+            "bull:q:id",
+            "bull:q:",
+            "bull:q:wait",
+            "bull:q:active",
+            "bull:q:events",
+            "send-email",
+            "{\"to\":\"a@example.com\"}",
+            "1700000000000",
+            "worker-token",
+        ]),
+    },
 ];
+
+/// EVALSHA rows: a one-command script (the cost of entering the VM), ten commands with cjson
+/// and cmsgpack work, and a BullMQ-like add + move-to-active script. Their SHA-1s are in the
+/// rows above; the probe's SCRIPT LOAD must return them (`probe` checks).
+pub const SCRIPT_INCR: &str = include_str!("scripts/incr.lua");
+pub const SCRIPT_JSON_MSGPACK: &str = include_str!("scripts/json_msgpack_10.lua");
+pub const SCRIPT_BULLMQ: &str = include_str!("scripts/bullmq_add_move.lua");
 
 /// Checks that the server implements a test's commands (error replies other than "unknown
 /// command" still count as implemented).
@@ -1073,6 +1125,14 @@ pub async fn probe(addr: SocketAddr, t: &RbTest) -> Result<(), Outcome> {
             if is_unsupported(&e) {
                 result = Err(Outcome::Unsupported(e));
                 break;
+            }
+        }
+        if let (Some(sha), Frame::BulkString(got)) = (t.csv_name.strip_prefix("EVALSHA "), &f) {
+            if got[..] != *sha.as_bytes() {
+                return Err(fail(format!(
+                    "SCRIPT LOAD returned {}, the row expects {sha}",
+                    String::from_utf8_lossy(got)
+                )));
             }
         }
     }
