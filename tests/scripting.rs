@@ -476,3 +476,32 @@ async fn scripts_touch_undeclared_keys_and_other_databases() {
         "$1\r\nv\r\n"
     );
 }
+
+/// Many clients running short scripts at once: each waits its turn and none is told BUSY (a
+/// client woken when one script ended used to find the next one running and answer -BUSY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_short_scripts_are_never_busy() {
+    let s = TestServer::start().await;
+    let mut c = s.client().await;
+    let sha = c
+        .cmd_str(&["SCRIPT", "LOAD", "return redis.call('INCR', KEYS[1])"])
+        .await;
+    let sha = sha.lines().nth(1).expect("a SHA").to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let addr = s.addr;
+        let sha = sha.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut c = RawClient::connect(addr).await;
+            for _ in 0..200 {
+                let r = c.cmd_str(&["EVALSHA", &sha, "1", "counter"]).await;
+                assert!(r.starts_with(':'), "{r}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(c.cmd_str(&["GET", "counter"]).await, "$4\r\n1600\r\n");
+    s.stop().await;
+}

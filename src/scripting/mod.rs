@@ -470,7 +470,9 @@ pub fn busy_gate(
             busy.cv.wait_for(&mut g, Duration::from_millis(50));
         }
     });
-    if !busy.is_running() {
+    // Only a script that has run past the threshold makes others busy: another client's
+    // script may have started the moment the one waited for ended.
+    if !busy.is_running() || !busy.timed_out.load(Ordering::Acquire) {
         return None;
     }
     let table = crate::commands::table();
