@@ -819,3 +819,87 @@ async fn sorted_members(c: &mut RawClient) -> String {
     m.sort();
     m.join(",")
 }
+
+/// The automatic rewrite trigger (`auto-aof-rewrite-percentage` / `-min-size`), `#TS:`
+/// annotations (`aof-timestamp-enabled`), and SAVE / BGSAVE / LASTSAVE mapped onto rewrites.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_rewrite_timestamps_and_save() {
+    let dir = temp_dir("auto");
+    let s = with_aof(&dir, "everysec").await;
+    let mut c = s.client().await;
+    for (k, v) in [
+        ("auto-aof-rewrite-min-size", "4096"),
+        ("auto-aof-rewrite-percentage", "100"),
+        ("aof-timestamp-enabled", "yes"),
+    ] {
+        assert_eq!(c.cmd_str(&["CONFIG", "SET", k, v]).await, "+OK\r\n");
+    }
+    let value = "x".repeat(100);
+    for i in 0..200 {
+        c.cmd(&["SET", &format!("k{i}"), &value]).await;
+    }
+    for _ in 0..2000 {
+        if info_field(&mut c, "aof_rewrites").await != "0"
+            && info_field(&mut c, "aof_rewrite_in_progress").await == "0"
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_ne!(
+        info_field(&mut c, "aof_rewrites").await,
+        "0",
+        "the log grew past 4 KB x 2"
+    );
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "auto-aof-rewrite-percentage", "0"])
+            .await,
+        "+OK\r\n"
+    );
+    c.cmd(&["SET", "stamped", "1"]).await;
+    let before = c.cmd_str(&["LASTSAVE"]).await;
+    assert_eq!(c.cmd_str(&["SAVE"]).await, "+OK\r\n");
+    assert_eq!(
+        c.cmd_str(&["BGSAVE"]).await,
+        "+Background saving started\r\n"
+    );
+    wait_rewrite_done(&mut c).await;
+    c.cmd(&["SET", "after-save", "2"]).await;
+    let after = c.cmd_str(&["LASTSAVE"]).await;
+    assert!(after >= before, "{before} {after}");
+    drop(c);
+    s.stop().await;
+    // The increment after the last rewrite carries timestamp annotations, which replay skips.
+    let manifest =
+        std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
+    let incr = manifest
+        .lines()
+        .find(|l| l.ends_with("type i"))
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(dir.join("appendonlydir").join(incr)).unwrap();
+    assert!(text.starts_with("#TS:"), "{text}");
+    let s = with_aof(&dir, "everysec").await;
+    let mut c = s.client().await;
+    assert_eq!(
+        c.cmd_str(&["MGET", "k199", "stamped", "after-save"]).await,
+        format!("*3\r\n$100\r\n{value}\r\n$1\r\n1\r\n$1\r\n2\r\n")
+    );
+    drop(c);
+    s.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Without the AOF, SAVE and BGSAVE say why they cannot save.
+    let s = TestServer::start().await;
+    let mut c = s.client().await;
+    assert!(c
+        .cmd_str(&["SAVE"])
+        .await
+        .starts_with("-ERR Herald persists through the append-only file only"));
+    assert!(c
+        .cmd_str(&["BGSAVE"])
+        .await
+        .starts_with("-ERR Herald persists through the append-only file only"));
+    s.stop().await;
+}

@@ -193,6 +193,9 @@ impl Busy {
 
 /// Runs `f`, which blocks the thread, after handing this tokio worker's core (its queued tasks
 /// and the I/O driver) to another thread, when running on a multi-threaded runtime.
+/// How long a script must have been running before arriving commands wait in the busy gate.
+const GATE_AFTER_MS: u64 = 2;
+
 fn blocking_section(f: impl FnOnce()) {
     let multi = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
@@ -462,6 +465,13 @@ pub fn busy_gate(
 ) -> Option<Result<Flow, CmdError>> {
     let busy = &srv.scripting.busy;
     if !busy.is_running() {
+        return None;
+    }
+    // A script that started a moment ago is almost always a short one: wait for it at the world
+    // lock like for any other command. Parking in the gate (which hands this worker's other
+    // connections to another thread) is for scripts that may turn out long.
+    let ran_ms = crate::util::now_ms().saturating_sub(busy.start_ms.load(Ordering::Relaxed));
+    if ran_ms < GATE_AFTER_MS {
         return None;
     }
     blocking_section(|| {
