@@ -363,17 +363,31 @@ impl Aof {
     /// Waits until the log covers `need` as the fsync policy requires: written to the kernel
     /// (`everysec`, `no`) or fsynced (`always`). Returns at once when logging is off.
     pub async fn wait(&self, need: u64) {
-        // The common case first, without registering for notifications: let the other ready
-        // connections run their commands, then whoever writes next writes (and with `always`
-        // fsyncs) all of them at once, as Redis's event loop does once per iteration.
-        tokio::task::yield_now().await;
-        if self.covered(need) {
-            return;
-        }
-        if self.policy() != Fsync::Always {
-            if self.flush() && self.covered(need) {
+        loop {
+            // Let the other ready connections run their commands first: whoever writes next
+            // writes (and with `always` fsyncs) all of them at once, as Redis's event loop does
+            // once per iteration. The common case registers no notification.
+            tokio::task::yield_now().await;
+            if self.covered(need) || self.stop.load(Ordering::Relaxed) || self.advance(need) {
                 return;
             }
+            let notified = self.progress.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.covered(need) || self.advance(need) {
+                return;
+            }
+            self.kick();
+            notified.await;
+        }
+    }
+
+    /// Writes what is buffered (`everysec`, `no`), or, with `always`, leads a group commit if
+    /// no other connection is: writes and fsyncs everything appended so far, then wakes the
+    /// connections it covered. Whether `need` is covered now.
+    fn advance(&self, need: u64) -> bool {
+        if self.policy() != Fsync::Always {
+            self.flush();
         } else if let Some(_leader) = self.sync_leader.try_lock() {
             if self.flush() {
                 if let Err(e) = self.fsync_now() {
@@ -381,53 +395,8 @@ impl Aof {
                 }
             }
             self.progress.notify_waiters();
-            if self.covered(need) {
-                return;
-            }
         }
-        loop {
-            if !self.is_on() || self.stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let notified = self.progress.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let always = self.policy() == Fsync::Always;
-            let done = if always {
-                self.synced.load(Ordering::Acquire) >= need
-            } else {
-                self.written.load(Ordering::Acquire) >= need
-            };
-            if done {
-                return;
-            }
-            // Let the other ready connections run their commands first: whoever writes next
-            // writes (and with `always` fsyncs) all of them at once, as Redis's event loop
-            // does once per iteration.
-            tokio::task::yield_now().await;
-            if !always {
-                if self.written.load(Ordering::Acquire) >= need {
-                    return;
-                }
-                if self.flush() && self.written.load(Ordering::Acquire) >= need {
-                    return;
-                }
-            } else if self.synced.load(Ordering::Acquire) >= need {
-                return;
-            } else if let Some(_leader) = self.sync_leader.try_lock() {
-                // Group commit: this connection writes and fsyncs for everyone who appended
-                // so far; the others wait for its notification.
-                if self.flush() {
-                    if let Err(e) = self.fsync_now() {
-                        tracing::warn!("Error syncing the AOF file: {e}");
-                    }
-                }
-                self.progress.notify_waiters();
-                continue;
-            }
-            self.kick();
-            notified.await;
-        }
+        self.covered(need)
     }
 
     /// Whether a connection that last logged at `need` may send its replies now.

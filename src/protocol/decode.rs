@@ -149,14 +149,10 @@ impl RequestDecoder {
         }
     }
 
-    /// Consumes one `*<n>` / `$<n>` header line and parses the number after its first byte
-    /// (`Some(None)` if it is not a valid length), or `None` if the line is incomplete. Parses in
-    /// place: a header costs no buffer split.
-    fn take_len_line(
-        &mut self,
-        buf: &mut BytesMut,
-        too_big: &str,
-    ) -> Result<Option<Option<i64>>, ProtocolError> {
+    /// Where the next `\n` in `buf` is (scanning on from where the last incomplete look
+    /// stopped), or `None` if the line is incomplete; a line longer than Redis's inline limit is
+    /// the error `too_big`.
+    fn line_end(&mut self, buf: &BytesMut, too_big: &str) -> Result<Option<usize>, ProtocolError> {
         let start = self.scanned.min(buf.len());
         match buf[start..].iter().position(|&b| b == b'\n') {
             Some(i) => {
@@ -165,14 +161,7 @@ impl RequestDecoder {
                 if end > INLINE_MAX {
                     return Err(ProtocolError::new(too_big));
                 }
-                let stop = if end > 0 && buf[end - 1] == b'\r' {
-                    end - 1
-                } else {
-                    end
-                };
-                let n = parse_len(&buf[1.min(stop)..stop]);
-                buf.advance(end + 1);
-                Ok(Some(n))
+                Ok(Some(end))
             }
             None => {
                 self.scanned = buf.len();
@@ -184,35 +173,42 @@ impl RequestDecoder {
         }
     }
 
+    /// Consumes one `*<n>` / `$<n>` header line and parses the number after its first byte
+    /// (`Some(None)` if it is not a valid length), or `None` if the line is incomplete. Parses in
+    /// place: a header costs no buffer split.
+    fn take_len_line(
+        &mut self,
+        buf: &mut BytesMut,
+        too_big: &str,
+    ) -> Result<Option<Option<i64>>, ProtocolError> {
+        let Some(end) = self.line_end(buf, too_big)? else {
+            return Ok(None);
+        };
+        let stop = if end > 0 && buf[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        let n = parse_len(&buf[1.min(stop)..stop]);
+        buf.advance(end + 1);
+        Ok(Some(n))
+    }
+
     /// Takes one `\n`-terminated line (without `\r\n`) off `buf`, or `None` if incomplete.
     fn take_line(
         &mut self,
         buf: &mut BytesMut,
         too_big: &str,
     ) -> Result<Option<BytesMut>, ProtocolError> {
-        let start = self.scanned.min(buf.len());
-        match buf[start..].iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                let end = start + i;
-                self.scanned = 0;
-                if end > INLINE_MAX {
-                    return Err(ProtocolError::new(too_big));
-                }
-                let mut line = buf.split_to(end + 1);
-                line.truncate(end);
-                if line.last() == Some(&b'\r') {
-                    line.truncate(end - 1);
-                }
-                Ok(Some(line))
-            }
-            None => {
-                self.scanned = buf.len();
-                if buf.len() > INLINE_MAX {
-                    return Err(ProtocolError::new(too_big));
-                }
-                Ok(None)
-            }
+        let Some(end) = self.line_end(buf, too_big)? else {
+            return Ok(None);
+        };
+        let mut line = buf.split_to(end + 1);
+        line.truncate(end);
+        if line.last() == Some(&b'\r') {
+            line.truncate(end - 1);
         }
+        Ok(Some(line))
     }
 
     fn decode_inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
