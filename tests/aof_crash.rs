@@ -19,8 +19,17 @@ use redis::AsyncCommands;
 const BIN: &str = env!("CARGO_BIN_EXE_herald");
 
 fn start(dir: &Path, port: u16, fsync: &str) -> Child {
-    Command::new(BIN)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(BIN);
+    // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGKILL the child if this
+    // test process dies first, so an interrupted run leaves no server behind.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--dir", dir.to_str().expect("utf-8 path")])
         .args(["--appendonly", "yes", "--appendfsync", fsync])
         .args(["--save", "", "--loglevel", "warning"])
