@@ -8,7 +8,10 @@ from huey import RedisHuey
 
 from common import HOST, PORT
 
-huey = RedisHuey("eco", host=HOST, port=PORT, blocking=True, read_timeout=1, socket_timeout=10)
+# Huey 3.5 stores a retried task's intermediate error as its result by default, so a blocking
+# get() could see attempt 1's error before the retry ran: keep only final results.
+huey = RedisHuey("eco", host=HOST, port=PORT, blocking=True, read_timeout=1, socket_timeout=10,
+                 store_intermediate_errors=False)
 _log = redis.Redis(host=HOST, port=PORT, socket_timeout=10)
 
 
