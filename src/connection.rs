@@ -133,7 +133,6 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                         continue;
                     }
                     let mark = wbuf.len();
-                    wait_for_world(srv).await;
                     let flow = commands::execute(srv, &mut client, &mut wbuf, argv);
                     if client.reply_suppressed() {
                         wbuf.truncate(mark);
@@ -275,20 +274,6 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     commands::transactions::unwatch_all(srv, &mut client);
     srv.pubsub.unsubscribe_all(&mut client);
     let _ = sock.shutdown().await;
-}
-
-/// While another thread holds the world lock exclusively (EXEC, a script), yields to this
-/// worker's other connections instead of parking the thread on the lock: a parked worker thread
-/// takes tens of microseconds to wake, longer than most transactions and scripts run, and
-/// serves nobody meanwhile. Gives up after a while (a long script) and lets the command wait on
-/// the lock itself.
-#[inline]
-async fn wait_for_world(srv: &Arc<Server>) {
-    let mut spins = 0;
-    while srv.world.is_locked_exclusive() && spins < 256 {
-        tokio::task::yield_now().await;
-        spins += 1;
-    }
 }
 
 /// Holds replies back until the AOF covers the writes they acknowledge, as the fsync policy

@@ -425,7 +425,7 @@ fn load_aof(srv: &Arc<Server>) {
     });
     let result = result.and_then(|(m, n)| {
         srv.aof
-            .open_after_load(paths.clone(), m)
+            .open_after_load(&paths, m)
             .map_err(|e| {
                 crate::aof::load::LoadError(format!(
                     "Can't open the append-only file in {}: {e}",

@@ -103,7 +103,6 @@ struct Io {
     file: Option<Arc<File>>,
     /// Bytes taken from the buffer but not yet written (after a write error).
     pending: Vec<u8>,
-    paths: Option<Paths>,
     manifest: Manifest,
     /// Bytes in the current increment file.
     incr_size: u64,
@@ -182,7 +181,6 @@ impl Aof {
             io: Mutex::new(Io {
                 file: None,
                 pending: Vec::new(),
-                paths: None,
                 manifest: Manifest::default(),
                 incr_size: 0,
                 base_size: 0,
@@ -494,7 +492,7 @@ impl Aof {
 
     /// Opens the log for appending at startup, after [`load`] replayed `manifest` (or creates
     /// a fresh layout with an empty base when there was none).
-    pub fn open_after_load(&self, paths: Paths, manifest: Option<Manifest>) -> io::Result<()> {
+    pub fn open_after_load(&self, paths: &Paths, manifest: Option<Manifest>) -> io::Result<()> {
         fs::create_dir_all(&paths.dir)?;
         let mut io = self.io.lock();
         let manifest = match manifest {
@@ -543,10 +541,9 @@ impl Aof {
             .create(true)
             .open(paths.file(&last))?;
         io.incr_size = file.metadata()?.len();
-        io.base_size = total_size(&paths, &manifest).saturating_sub(io.incr_size);
+        io.base_size = total_size(paths, &manifest).saturating_sub(io.incr_size);
         io.file = Some(Arc::new(file));
         io.manifest = manifest;
-        io.paths = Some(paths);
         self.status
             .rewrite_base_size
             .store(io.base_size + io.incr_size, Ordering::Relaxed);
@@ -629,7 +626,6 @@ impl Aof {
         io.base_size += io.incr_size;
         io.incr_size = file.metadata()?.len();
         io.file = Some(Arc::new(file));
-        io.paths = Some(paths.clone());
         io.manifest = manifest.clone();
         let w = self.appended.load(Ordering::Acquire);
         self.written.store(w, Ordering::Release);
@@ -693,11 +689,6 @@ impl Aof {
             let _ = fs::remove_file(paths.file(&name));
         }
         Ok(())
-    }
-
-    /// The manifest as currently known (for tests and INFO).
-    pub fn manifest(&self) -> Manifest {
-        self.io.lock().manifest.clone()
     }
 }
 

@@ -196,22 +196,6 @@ fn write_stream(out: &mut Vec<u8>, key: &[u8], st: &crate::store::stream::Stream
     }
 }
 
-/// Appends the commands that recreate every live key of `shard` (database `db`).
-pub fn write_shard(out: &mut Vec<u8>, db: usize, shard: &Shard, now: u64) {
-    let mut first = true;
-    for (key, e) in shard.map.iter() {
-        if e.expire_at != 0 && e.expire_at <= now {
-            continue;
-        }
-        if first {
-            first = false;
-            let d = db.to_string();
-            encode(out, [&b"SELECT"[..], d.as_bytes()]);
-        }
-        write_entry(out, key, e);
-    }
-}
-
 fn write_entry(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
     write_value(out, key, &e.value);
     if e.expire_at != 0 {

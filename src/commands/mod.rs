@@ -790,10 +790,6 @@ impl<'a> Ctx<'a> {
     /// log several commands, in order.
     pub fn propagate(&mut self, argv: Vec<Bytes>) {
         let db = self.ks.db;
-        self.propagate_in(db, argv);
-    }
-
-    pub fn propagate_in(&mut self, db: usize, argv: Vec<Bytes>) {
         match &mut self.prop {
             Prop::Cmds(v) => v.push((db, argv)),
             p @ Prop::Argv => *p = Prop::Cmds(vec![(db, argv)]),
