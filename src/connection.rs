@@ -125,66 +125,74 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             );
             break;
         }
-        // Execute every complete request in the buffer.
-        loop {
-            match dec.decode(&mut rbuf, limits) {
-                Ok(Some(argv)) => {
-                    if argv.is_empty() {
-                        continue;
-                    }
-                    let mark = wbuf.len();
-                    let flow = commands::execute(srv, &mut client, &mut wbuf, argv);
-                    if client.reply_suppressed() {
-                        wbuf.truncate(mark);
-                    }
-                    client.advance_reply_mode();
-                    client.sync_info();
-                    info.outbound.drain_into(&mut wbuf);
-                    match flow {
-                        Flow::Continue => {}
-                        Flow::Close => {
-                            closing = true;
-                            break;
+        // Execute every complete request in the buffer. Consecutive scripts and EXECs keep
+        // the world lock between them (released before anything below waits).
+        {
+            let mut hold = commands::WorldHold::default();
+            loop {
+                match dec.decode(&mut rbuf, limits) {
+                    Ok(Some(argv)) => {
+                        if argv.is_empty() {
+                            continue;
                         }
-                        Flow::Block(b) => {
-                            client.stats.flush(&srv.stats);
-                            if !wbuf.is_empty() {
-                                aof_barrier(srv, &mut client).await;
-                                if sock.write_all(&wbuf).await.is_err() {
-                                    b.waiter.try_cancel(None);
-                                    crate::blocking::unregister(srv, &b.waiter);
-                                    closing = true;
-                                    break;
-                                }
-                                wbuf.clear();
+                        let mark = wbuf.len();
+                        let flow =
+                            commands::execute_held(srv, &mut client, &mut wbuf, argv, &mut hold);
+                        if client.reply_suppressed() {
+                            wbuf.truncate(mark);
+                        }
+                        client.advance_reply_mode();
+                        client.sync_info();
+                        info.outbound.drain_into(&mut wbuf);
+                        match flow {
+                            Flow::Continue => {}
+                            Flow::Close => {
+                                closing = true;
+                                break;
                             }
-                            match wait_blocked(srv, &mut sock, &mut rbuf, &info, b, &mut stop).await
-                            {
-                                Some(reply) => {
-                                    // Whatever served it was logged before the reply was sent
-                                    // to this task.
-                                    if srv.aof.is_on() {
-                                        client.aof_need = srv.aof.appended();
+                            Flow::Block(b) => {
+                                // Never held across the waits below.
+                                hold.release();
+                                client.stats.flush(&srv.stats);
+                                if !wbuf.is_empty() {
+                                    aof_barrier(srv, &mut client).await;
+                                    if sock.write_all(&wbuf).await.is_err() {
+                                        b.waiter.try_cancel(None);
+                                        crate::blocking::unregister(srv, &b.waiter);
+                                        closing = true;
+                                        break;
                                     }
-                                    wbuf.extend_from_slice(&reply);
-                                    last_io = Instant::now();
+                                    wbuf.clear();
                                 }
-                                None => {
-                                    closing = true;
-                                    break;
+                                match wait_blocked(srv, &mut sock, &mut rbuf, &info, b, &mut stop)
+                                    .await
+                                {
+                                    Some(reply) => {
+                                        // Whatever served it was logged before the reply was sent
+                                        // to this task.
+                                        if srv.aof.is_on() {
+                                            client.aof_need = srv.aof.appended();
+                                        }
+                                        wbuf.extend_from_slice(&reply);
+                                        last_io = Instant::now();
+                                    }
+                                    None => {
+                                        closing = true;
+                                        break;
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    debug!(client = info.id, "protocol error: {}", e.0);
-                    wbuf.extend_from_slice(b"-ERR ");
-                    wbuf.extend_from_slice(e.0.as_bytes());
-                    wbuf.extend_from_slice(b"\r\n");
-                    closing = true;
-                    break;
+                    Ok(None) => break,
+                    Err(e) => {
+                        debug!(client = info.id, "protocol error: {}", e.0);
+                        wbuf.extend_from_slice(b"-ERR ");
+                        wbuf.extend_from_slice(e.0.as_bytes());
+                        wbuf.extend_from_slice(b"\r\n");
+                        closing = true;
+                        break;
+                    }
                 }
             }
         }

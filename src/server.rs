@@ -221,6 +221,8 @@ pub struct Server {
     /// Mirrors `slowlog-log-slower-than` / `slowlog-max-len`, read after every command.
     pub slowlog_slower_than: AtomicI64,
     pub slowlog_max_len: AtomicUsize,
+    /// Mirrors `busy-reply-threshold`, read by every script call.
+    pub busy_reply_threshold_ms: AtomicU64,
     shutdown_tx: watch::Sender<bool>,
     /// Addresses actually bound (port 0 resolved).
     pub bound: RwLock<Vec<SocketAddr>>,
@@ -250,6 +252,7 @@ impl Server {
             auth_on: AtomicBool::new(false),
             slowlog_slower_than: AtomicI64::new(0),
             slowlog_max_len: AtomicUsize::new(0),
+            busy_reply_threshold_ms: AtomicU64::new(5000),
             shutdown_tx,
             bound: RwLock::new(Vec::new()),
             aof: Arc::new(crate::aof::Aof::new()),
@@ -269,6 +272,10 @@ impl Server {
             .store(s.slowlog_log_slower_than, Ordering::Relaxed);
         self.slowlog_max_len
             .store(s.slowlog_max_len, Ordering::Relaxed);
+        self.busy_reply_threshold_ms.store(
+            s.get("busy-reply-threshold").parse().unwrap_or(5000),
+            Ordering::Relaxed,
+        );
         self.pubsub
             .notify_flags
             .store(s.notify_keyspace_events, Ordering::Relaxed);

@@ -850,12 +850,153 @@ fn reject(
     }
 }
 
+/// The world lock's write side, kept by a connection across consecutive exclusive commands
+/// (scripts, EXEC) of one batch of pipelined requests, so a pipeline of scripts takes it once
+/// instead of handing it between the worker threads at every script. Released by the first
+/// command that is not exclusive, after [`WorldHold::MAX_RUNS`] commands, and by the connection
+/// before it waits for anything.
+#[derive(Default)]
+pub struct WorldHold<'a> {
+    guard: Option<parking_lot::RwLockWriteGuard<'a, ()>>,
+    runs: u32,
+}
+
+// SAFETY: parking_lot's locks may be released from any thread (its `send_guard` feature marks
+// every guard Send on that basis; not enabled crate-wide, so that keyspace guards stay !Send and
+// cannot be held across an await by mistake). The connection releases the hold before it awaits.
+unsafe impl Send for WorldHold<'_> {}
+
+impl<'a> WorldHold<'a> {
+    /// Exclusive commands run under one acquisition before others get their turn.
+    const MAX_RUNS: u32 = 32;
+
+    pub fn release(&mut self) {
+        self.guard = None;
+        self.runs = 0;
+    }
+}
+
+/// The world lock as a command holds it.
+enum WorldGuard<'a> {
+    /// Already held exclusively: by the EXEC or script this command runs in, or in the
+    /// connection's [`WorldHold`].
+    Held,
+    Read(#[allow(dead_code)] parking_lot::RwLockReadGuard<'a, ()>),
+    Write(#[allow(dead_code)] parking_lot::RwLockWriteGuard<'a, ()>),
+}
+
+/// Takes the world lock for a top-level command: exclusive for `Lock::World` commands (kept in
+/// `hold` when the connection has one), shared for the others. `Err` is the command's outcome
+/// when it was answered instead (see [`wait_for_world`]).
+fn take_world<'a>(
+    srv: &'a Arc<Server>,
+    client: &mut Client,
+    wbuf: &mut BytesMut,
+    cmd: &Command,
+    argv: &[Bytes],
+    hold: Option<&mut WorldHold<'a>>,
+) -> Result<WorldGuard<'a>, Flow> {
+    let world = &srv.world;
+    if cmd.def.lock != Lock::World {
+        if let Some(h) = hold {
+            h.release();
+        }
+        let g = wait_for_world(
+            srv,
+            client,
+            wbuf,
+            cmd,
+            argv,
+            || world.try_read(),
+            |t| world.try_read_for(t),
+        )?;
+        return Ok(WorldGuard::Read(g));
+    }
+    let Some(h) = hold else {
+        let g = wait_for_world(
+            srv,
+            client,
+            wbuf,
+            cmd,
+            argv,
+            || world.try_write(),
+            |t| world.try_write_for(t),
+        )?;
+        return Ok(WorldGuard::Write(g));
+    };
+    if h.runs >= WorldHold::MAX_RUNS {
+        h.release();
+    }
+    if h.guard.is_none() {
+        h.guard = Some(wait_for_world(
+            srv,
+            client,
+            wbuf,
+            cmd,
+            argv,
+            || world.try_write(),
+            |t| world.try_write_for(t),
+        )?);
+    }
+    h.runs += 1;
+    Ok(WorldGuard::Held)
+}
+
+/// How long a command waits at the world lock between two looks at the running script.
+const WORLD_WAIT_SLICE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Waits for the world lock. While it waits, a script holding it may pass
+/// `busy-reply-threshold`: then the command gets what the busy gate gives it (BUSY, or SCRIPT
+/// KILL & co. served) instead of waiting for a script that may never end, as in Redis, where
+/// every client sent after a script started is answered once the script is busy.
+fn wait_for_world<G>(
+    srv: &Arc<Server>,
+    client: &mut Client,
+    wbuf: &mut BytesMut,
+    cmd: &Command,
+    argv: &[Bytes],
+    now: impl Fn() -> Option<G>,
+    within: impl Fn(std::time::Duration) -> Option<G>,
+) -> Result<G, Flow> {
+    if let Some(g) = now() {
+        return Ok(g);
+    }
+    loop {
+        if let Some(g) = within(WORLD_WAIT_SLICE) {
+            return Ok(g);
+        }
+        if !srv.scripting.busy.timed_out() {
+            continue;
+        }
+        match crate::scripting::busy_gate(srv, client, wbuf, cmd, argv) {
+            // The script ended meanwhile, or the command may wait for it (allow-busy).
+            None => {}
+            Some(Ok(flow)) => return Err(flow),
+            Some(Err(e)) => {
+                reject(srv, client, wbuf, Some(cmd), &e);
+                return Err(Flow::Continue);
+            }
+        }
+    }
+}
+
 /// Runs one request and writes its reply into `wbuf`.
 pub fn execute(
     srv: &Arc<Server>,
     client: &mut Client,
     wbuf: &mut BytesMut,
     argv: Vec<Bytes>,
+) -> Flow {
+    execute_held(srv, client, wbuf, argv, &mut WorldHold::default())
+}
+
+/// [`execute`], keeping the world lock in `hold` if the command is exclusive.
+pub fn execute_held<'a>(
+    srv: &'a Arc<Server>,
+    client: &mut Client,
+    wbuf: &mut BytesMut,
+    argv: Vec<Bytes>,
+    hold: &mut WorldHold<'a>,
 ) -> Flow {
     let table = table();
     let cmd = match table.resolve(&argv) {
@@ -954,7 +1095,7 @@ pub fn execute(
             return Flow::Continue;
         }
     }
-    run(srv, client, wbuf, cmd, argv, None)
+    run_held(srv, client, wbuf, cmd, argv, None, Some(hold))
 }
 
 /// Runs a resolved, checked command. `in_exec` is `Some(unit)` when called by EXEC (or a
@@ -967,7 +1108,20 @@ pub fn run(
     wbuf: &mut BytesMut,
     cmd: &Command,
     argv: Vec<Bytes>,
+    in_exec: Option<&mut Unit>,
+) -> Flow {
+    run_held(srv, client, wbuf, cmd, argv, in_exec, None)
+}
+
+/// [`run`], for a top-level command whose connection may keep the world lock in `hold`.
+fn run_held<'a>(
+    srv: &'a Arc<Server>,
+    client: &mut Client,
+    wbuf: &mut BytesMut,
+    cmd: &Command,
+    argv: Vec<Bytes>,
     mut in_exec: Option<&mut Unit>,
+    hold: Option<&mut WorldHold<'a>>,
 ) -> Flow {
     let def = cmd.def;
     let resp3 = client.resp3;
@@ -981,37 +1135,24 @@ pub fn run(
         // The world lock: shared for ordinary commands, exclusive for Lock::World ones (and
         // already held exclusively inside EXEC). Held for the whole command; nothing awaits
         // while it is held.
-        let _world_read;
-        let _world_write;
         let nested = in_exec.is_some();
+        let _world = if nested {
+            WorldGuard::Held
+        } else {
+            match take_world(srv, client, wbuf, cmd, &argv, hold) {
+                Ok(w) => w,
+                Err(flow) => return flow,
+            }
+        };
         let key_pos = if def.lock == Lock::Keys {
             def.keys.positions(&argv)
         } else {
             SmallVec::new()
         };
         let ks = match def.lock {
-            Lock::World => {
-                if !nested {
-                    _world_write = srv.world.write();
-                }
-                srv.ks.lock_none(db, now)
-            }
-            Lock::None => {
-                if !nested {
-                    _world_read = srv.world.read();
-                }
-                srv.ks.lock_none(db, now)
-            }
-            Lock::Keys => {
-                if !nested {
-                    _world_read = srv.world.read();
-                }
-                srv.ks.lock(db, key_pos.iter().map(|&i| &argv[i][..]), now)
-            }
+            Lock::World | Lock::None => srv.ks.lock_none(db, now),
+            Lock::Keys => srv.ks.lock(db, key_pos.iter().map(|&i| &argv[i][..]), now),
             Lock::Db => {
-                if !nested {
-                    _world_read = srv.world.read();
-                }
                 let mut all: SmallVec<[(u32, u32); 8]> = (0..crate::store::SHARDS as u32)
                     .map(|s| (db as u32, s))
                     .collect();

@@ -36,13 +36,8 @@ fn eval_generic(ctx: &mut Ctx, evalsha: bool, ro: bool) -> CmdResult {
     let (keys, args) = split_keys(argv, CmdError::NotInteger)?;
     let body = ctx.arg(1);
     let sha = if evalsha {
-        let sha = String::from_utf8_lossy(body).to_ascii_lowercase();
-        if sha.len() != 40 {
-            return Err(CmdError::msg(
-                "NOSCRIPT No matching script. Please use EVAL.",
-            ));
-        }
-        sha
+        sc::sha_key(body)
+            .ok_or_else(|| CmdError::msg("NOSCRIPT No matching script. Please use EVAL."))?
     } else {
         let mut st = ctx.srv.scripting.state.lock();
         let sha = sc::load_script(&mut st, body)?;
@@ -107,7 +102,7 @@ fn script_load(ctx: &mut Ctx) -> CmdResult {
     let mut st = ctx.srv.scripting.state.lock();
     let sha = sc::load_script(&mut st, ctx.arg(2))?;
     ctx.srv.scripting.refresh(&st);
-    ctx.out.bulk(sha.as_bytes());
+    ctx.out.bulk(&sha);
     Ok(())
 }
 
@@ -116,8 +111,8 @@ fn script_exists(ctx: &mut Ctx) -> CmdResult {
     let st = ctx.srv.scripting.state.lock();
     ctx.out.array(ctx.argv.len() - 2);
     for sha in &ctx.argv[2..] {
-        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-        ctx.out.int(st.scripts.contains_key(&sha) as i64);
+        let cached = sc::sha_key(sha).is_some_and(|k| st.scripts.contains_key(&k));
+        ctx.out.int(cached as i64);
     }
     Ok(())
 }

@@ -167,7 +167,7 @@ end
 
 local function redis_table(for_functions)
   local r = {
-    call = raising(raw.call),
+    call = raw.call,
     pcall = raw.pcall,
     error_reply = raw.error_reply,
     status_reply = raw.status_reply,

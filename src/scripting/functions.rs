@@ -235,16 +235,25 @@ pub fn register_function(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Val
         return fail(lua, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
     }
     let name = String::from_utf8_lossy(&name).into_owned();
+    let exists = match lua.app_data_ref::<LoadState>() {
+        Some(st) => st.functions.iter().any(|f| f.name == name),
+        None => {
+            return fail(
+                lua,
+                "redis.register_function can only be called on FUNCTION LOAD command",
+            )
+        }
+    };
+    if exists {
+        return fail(lua, "Function already exists in the library");
+    }
+    let func = lua.create_registry_value(func)?;
     let Some(mut st) = lua.app_data_mut::<LoadState>() else {
         return fail(
             lua,
             "redis.register_function can only be called on FUNCTION LOAD command",
         );
     };
-    if st.functions.iter().any(|f| f.name == name) {
-        drop(st);
-        return fail(lua, "Function already exists in the library");
-    }
     st.functions.push(Registered {
         name,
         func,

@@ -16,6 +16,7 @@
 //! cjson, cmsgpack, struct and bit are reimplemented in [`libs`].
 
 pub mod functions;
+pub mod invoke;
 pub mod libs;
 pub mod sha1;
 pub mod vm;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use mlua::{Function, VmState};
+use mlua::VmState;
 use parking_lot::{Condvar, Mutex};
 
 use crate::client::Client;
@@ -92,7 +93,7 @@ pub struct Busy {
 }
 
 impl Busy {
-    fn begin(&self, is_eval: bool, threshold_ms: u64, name: String, argv: &[Bytes]) {
+    fn begin(&self, is_eval: bool, threshold_ms: u64, name: &str, argv: &[Bytes]) {
         self.timed_out.store(false, Ordering::Relaxed);
         self.kill.store(false, Ordering::Relaxed);
         self.wrote.store(false, Ordering::Relaxed);
@@ -100,7 +101,10 @@ impl Busy {
         self.start_ms
             .store(crate::util::now_ms(), Ordering::Relaxed);
         self.threshold_ms.store(threshold_ms, Ordering::Relaxed);
-        *self.current.lock() = (name, argv.to_vec());
+        if !is_eval {
+            // Only FUNCTION STATS reports the running call, and only for functions.
+            *self.current.lock() = (name.to_string(), argv.to_vec());
+        }
         self.running.store(true, Ordering::Release);
     }
 
@@ -160,6 +164,11 @@ impl Busy {
         self.kill.load(Ordering::Relaxed)
     }
 
+    /// Whether the running script has passed `busy-reply-threshold`.
+    pub fn timed_out(&self) -> bool {
+        self.is_running() && self.timed_out.load(Ordering::Acquire)
+    }
+
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Acquire)
     }
@@ -216,7 +225,7 @@ fn busy_text(eval: bool) -> &'static str {
 
 /// A cached EVAL script.
 pub struct Script {
-    pub func: Function,
+    pub func: mlua::RegistryKey,
     pub body: Bytes,
     pub flags: ScriptFlags,
 }
@@ -224,7 +233,13 @@ pub struct Script {
 /// Everything the VM mutex protects.
 pub struct State {
     pub vm: vm::Vm,
-    pub scripts: HashMap<String, Script>,
+    /// The `redis.call` reply buffer, kept between calls.
+    pub scratch: BytesMut,
+    /// The scripts' client, kept between calls.
+    pub script_client: Option<Client>,
+    /// Script and function calls so far.
+    pub calls: u64,
+    pub scripts: HashMap<Sha, Script, ahash::RandomState>,
     pub scripts_bytes: usize,
     pub libs: functions::Libraries,
 }
@@ -260,7 +275,10 @@ impl Scripting {
         let s = Scripting {
             state: Mutex::new(State {
                 vm,
-                scripts: HashMap::new(),
+                scratch: BytesMut::new(),
+                script_client: None,
+                calls: 0,
+                scripts: HashMap::default(),
                 scripts_bytes: 0,
                 libs: functions::Libraries::default(),
             }),
@@ -291,14 +309,6 @@ impl Scripting {
             .store(st.libs.memory(), Ordering::Relaxed);
         self.lua_memory
             .store(st.vm.lua.used_memory(), Ordering::Relaxed);
-    }
-
-    /// A fresh script client for one run, in the caller's database, speaking RESP2 until the
-    /// script calls `redis.setresp(3)`.
-    fn client_for(&self, caller: &Client) -> Client {
-        let mut c = Client::new(self.script_client.clone(), true);
-        c.db = caller.db;
-        c
     }
 }
 
@@ -337,9 +347,25 @@ pub fn eval_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), CmdError> {
     Ok((ScriptFlags(flags), end))
 }
 
+/// A script's SHA-1 in lowercase hex: the script cache's key.
+pub type Sha = [u8; 40];
+
+/// The cache key for an EVALSHA / SCRIPT EXISTS argument (any case), if it can be one.
+pub fn sha_key(arg: &[u8]) -> Option<Sha> {
+    let mut k: Sha = arg.try_into().ok()?;
+    k.make_ascii_lowercase();
+    Some(k)
+}
+
+/// The script cache's key as text (it is ASCII hex).
+pub fn sha_str(sha: &Sha) -> &str {
+    std::str::from_utf8(sha).unwrap_or("")
+}
+
 /// Compiles `body` into the cache (if not there yet) and returns its SHA-1.
-pub fn load_script(st: &mut State, body: &[u8]) -> Result<String, CmdError> {
-    let sha = sha1::sha1_hex(body);
+pub fn load_script(st: &mut State, body: &[u8]) -> Result<Sha, CmdError> {
+    let hex = sha1::sha1_hex(body);
+    let sha = sha_key(hex.as_bytes()).expect("40 hex digits");
     if st.scripts.contains_key(&sha) {
         return Ok(sha);
     }
@@ -350,7 +376,7 @@ pub fn load_script(st: &mut State, body: &[u8]) -> Result<String, CmdError> {
         .map_err(|e| CmdError::Msg(e.into()))?;
     st.scripts_bytes += body.len() + 40;
     st.scripts.insert(
-        sha.clone(),
+        sha,
         Script {
             func,
             body: Bytes::copy_from_slice(body),
@@ -362,7 +388,7 @@ pub fn load_script(st: &mut State, body: &[u8]) -> Result<String, CmdError> {
 
 /// What to run: an EVAL script (keys/args as KEYS/ARGV) or a function (keys/args as parameters).
 pub enum Target {
-    Eval { sha: String },
+    Eval { sha: Sha },
     Function { name: String },
 }
 
@@ -384,14 +410,14 @@ pub fn run(
                 .scripts
                 .get(sha)
                 .ok_or_else(|| CmdError::msg("NOSCRIPT No matching script. Please use EVAL."))?;
-            (s.func.clone(), s.flags, sha.clone(), true)
+            (&s.func, s.flags, sha_str(sha), true)
         }
         Target::Function { name } => {
             let f = st
                 .libs
                 .function(name)
                 .ok_or_else(|| CmdError::msg("ERR Function not found"))?;
-            (f.func.clone(), f.flags, f.name.clone(), false)
+            (&f.func, f.flags, f.name.as_str(), false)
         }
     };
     if !flags.has(ScriptFlags::EVAL_COMPAT) && !flags.has(ScriptFlags::NO_WRITES) && ro {
@@ -399,58 +425,56 @@ pub fn run(
             "ERR Can not execute a script with write flag using *_ro command.",
         ));
     }
-    let threshold = ctx
-        .srv
-        .config
-        .read()
-        .get("busy-reply-threshold")
-        .parse()
-        .unwrap_or(5000);
-    let state = vm::RunState {
-        srv: ctx.srv.clone(),
-        client: scripting.client_for(ctx.client),
+    let threshold = ctx.srv.busy_reply_threshold_ms.load(Ordering::Relaxed);
+    let mut client = st
+        .script_client
+        .take()
+        .unwrap_or_else(|| Client::new(scripting.script_client.clone(), true));
+    // The script's client starts in the caller's database, speaking RESP2 until the script
+    // calls `redis.setresp(3)` (none of the commands a script may run changes anything else).
+    client.db = ctx.client.db;
+    client.resp3 = false;
+    let mut state = vm::RunState {
+        srv: ctx.srv,
+        client,
         unit: crate::commands::Unit::default(),
         read_only: ro || flags.has(ScriptFlags::NO_WRITES),
-        busy: scripting.busy.clone(),
-        buf: BytesMut::new(),
+        busy: &scripting.busy,
+        buf: std::mem::take(&mut st.scratch),
+        err: String::new(),
     };
-    scripting
-        .busy
-        .begin(is_eval, threshold, name.clone(), ctx.argv);
-    let (state, result) = if is_eval {
-        match st.vm.set_keys_argv(keys, args) {
-            Ok(()) => st.vm.call(&func, None, state),
-            Err(e) => (state, Err(e)),
-        }
-    } else {
-        st.vm.call(&func, Some((keys, args)), state)
-    };
+    scripting.busy.begin(is_eval, threshold, name, ctx.argv);
+    let mark = ctx.out.buf.len();
+    let result = st
+        .vm
+        .call(func, keys, args, is_eval, name, &mut state, &mut ctx.out);
     scripting.busy.end();
     // The script's commands counted their own changes (server.dirty) as they ran; the script
     // is logged as its writes' effects (Redis 7's effects replication), in one MULTI/EXEC.
-    let mut state = state;
     state.client.stats.flush(&ctx.srv.stats);
     ctx.ready.append(&mut state.unit.ready);
     ctx.prop = crate::commands::Prop::Cmds(std::mem::take(&mut state.unit.effects));
-    let script_resp3 = state.client.resp3;
-    let _stack = vm::StackBase::enter();
-    let outcome = match result {
-        Ok((true, v)) => {
-            vm::lua_to_reply(&mut ctx.out, &v, script_resp3, 0);
-            Ok(())
-        }
-        Ok((false, e)) => Err(CmdError::Msg(vm::script_error(&e, &name).into())),
-        Err(e) => Err(CmdError::Msg(
-            format!(
-                "ERR Error running script {name}, {}",
-                vm::lua_message(&e).chars().take(100).collect::<String>()
-            )
-            .into(),
-        )),
-    };
-    scripting.refresh(st);
-    outcome
+    if state.buf.capacity() <= SCRATCH_KEEP {
+        state.buf.clear();
+        st.scratch = state.buf;
+    }
+    st.script_client = Some(state.client);
+    st.calls += 1;
+    if st.calls.is_multiple_of(REFRESH_EVERY) {
+        scripting.refresh(st);
+    }
+    result.map_err(|e| {
+        ctx.out.buf.truncate(mark);
+        CmdError::Msg(e.into())
+    })
 }
+
+/// Largest `redis.call` reply buffer kept for the next script.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+/// Script calls between two refreshes of the INFO counters (the Lua heap size changes with
+/// every call; the others are refreshed whenever they change).
+const REFRESH_EVERY: u64 = 64;
 
 /// Called by dispatch for every command before it takes any lock: while a script runs, waits
 /// until it ends or passes `busy-reply-threshold`, then answers BUSY (`Some(Err)`), serves

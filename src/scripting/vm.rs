@@ -14,18 +14,20 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use mlua::{
+    Function, HookTriggers, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value, VmState,
+};
 
 use super::{Busy, ScriptFlags};
 use crate::client::Client;
-use crate::commands::{self, Flags};
+use crate::commands;
 use crate::protocol::Out;
 use crate::server::Server;
 
 /// Instructions between two checks of the time limit and the kill flag.
 const HOOK_EVERY: u32 = 10_000;
 /// Deepest reply nesting converted before giving up with Redis's stack-limit error.
-const MAX_REPLY_DEPTH: usize = 1000;
+pub const MAX_REPLY_DEPTH: usize = 1000;
 /// Memory the Lua heap may use; past it allocations fail with Lua's "not enough memory".
 const LUA_MEMORY_LIMIT: usize = 1 << 30;
 
@@ -35,8 +37,8 @@ const LOAD_TIMEOUT_MS: u64 = 500;
 pub const KILLED_MSG: &str = "ERR Script killed by user with SCRIPT KILL...";
 
 /// What `redis.call` needs while a script or function runs (the VM's app data).
-pub struct RunState {
-    pub srv: Arc<Server>,
+pub struct RunState<'a> {
+    pub srv: &'a Arc<Server>,
     /// The script's client: the caller's database, its own protocol (`redis.setresp`).
     pub client: Client,
     /// The script as an execution unit: keys made ready for blocked clients, served after the
@@ -44,15 +46,17 @@ pub struct RunState {
     pub unit: commands::Unit,
     /// EVAL_RO / FCALL_RO / a `no-writes` script: write commands are refused.
     pub read_only: bool,
-    pub busy: Arc<Busy>,
+    pub busy: &'a Busy,
     /// Scratch buffer for each command's reply.
     pub buf: BytesMut,
+    /// The text of the last `redis.call` error, read by Lua from here.
+    pub err: String,
 }
 
 /// A function registered by `redis.register_function` during FUNCTION LOAD.
 pub struct Registered {
     pub name: String,
-    pub func: Function,
+    pub func: RegistryKey,
     pub flags: ScriptFlags,
     pub description: Option<Bytes>,
 }
@@ -71,6 +75,10 @@ pub struct Vm {
     script_env: Table,
     function_env: Table,
     set_loading: Function,
+    raw: RawState,
+    refs: super::invoke::Refs,
+    /// Keep the registry entries behind `refs` alive.
+    _held: [RegistryKey; 3],
 }
 
 impl Vm {
@@ -88,14 +96,11 @@ impl Vm {
         let raw = lua.create_table()?;
         raw.raw_set("version", "7.0.15")?;
         raw.raw_set("version_num", 0x07000f)?;
-        raw.raw_set(
-            "call",
-            lua.create_function(|lua, a| raw_call(lua, a, true))?,
-        )?;
-        raw.raw_set(
-            "pcall",
-            lua.create_function(|lua, a| Ok(raw_call(lua, a, false)?.1))?,
-        )?;
+        // SAFETY: both follow the C function protocol (see `invoke`).
+        unsafe {
+            raw.raw_set("call", lua.create_c_function(super::invoke::redis_call)?)?;
+            raw.raw_set("pcall", lua.create_c_function(super::invoke::redis_pcall)?)?;
+        }
         raw.raw_set("error_reply", lua.create_function(error_reply)?)?;
         raw.raw_set("status_reply", lua.create_function(status_reply)?)?;
         raw.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
@@ -148,13 +153,24 @@ impl Vm {
             .set_name("=herald")
             .into_function()?;
         let (run, script_env, function_env, set_loading): (Function, Table, Table, Function) =
-            boot.call((g, raw))?;
+            boot.call((g.clone(), raw))?;
         lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
         let hook_busy = busy.clone();
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_, _| hook_busy.check(),
         )?;
+        let handler = lua.create_registry_value(g.raw_get::<Function>("__redis__err__handler")?)?;
+        let globals = lua.create_registry_value(g)?;
+        let entry = lua.create_registry_value(super::invoke::entry_function(&lua)?)?;
+        let refs = super::invoke::Refs {
+            handler: handler.id(),
+            globals: globals.id(),
+            entry: entry.id(),
+        };
+        let mut main = std::ptr::null_mut();
+        // SAFETY: the closure only records the state it is called with (the main state).
+        unsafe { lua.exec_raw::<()>((), |l| main = l)? };
         Ok(Vm {
             lua,
             busy,
@@ -162,12 +178,16 @@ impl Vm {
             script_env,
             function_env,
             set_loading,
+            raw: RawState(main),
+            refs,
+            _held: [handler, globals, entry],
         })
     }
 
     /// Compiles an EVAL body (chunk `@user_script`) in the script environment.
-    pub fn compile_script(&self, body: &[u8]) -> Result<Function, String> {
-        self.lua
+    pub fn compile_script(&self, body: &[u8]) -> Result<RegistryKey, String> {
+        let f = self
+            .lua
             .load(body)
             .set_name("@user_script")
             .set_mode(mlua::chunk::ChunkMode::Text)
@@ -178,7 +198,10 @@ impl Vm {
                     "ERR Error compiling script (new function): {}",
                     lua_message(&e)
                 )
-            })
+            })?;
+        self.lua
+            .create_registry_value(f)
+            .map_err(|e| format!("ERR {}", lua_message(&e)))
     }
 
     /// Compiles and runs a library's code (chunk `@user_function`) with the load-time API,
@@ -213,51 +236,43 @@ impl Vm {
         }
     }
 
-    /// Sets the KEYS and ARGV globals of an EVAL script.
-    pub fn set_keys_argv(&self, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> {
-        let g = self.lua.globals();
-        g.raw_set(
-            "KEYS",
-            self.lua
-                .create_sequence_from(keys.iter().map(|k| BStr(k)))?,
-        )?;
-        g.raw_set(
-            "ARGV",
-            self.lua
-                .create_sequence_from(args.iter().map(|k| BStr(k)))?,
-        )?;
-        Ok(())
-    }
-
-    /// Runs `f` (with `args`) under the error handler and the run state; returns the state back
-    /// with the outcome.
+    /// Runs a cached script (`eval`: KEYS/ARGV as globals) or a function (keys and args as its
+    /// parameters) with `state` as the run state, writing its reply into `out`; `Err` is the
+    /// error reply's text.
+    #[allow(clippy::too_many_arguments)]
     pub fn call(
         &self,
-        f: &Function,
-        args: Option<(&[Bytes], &[Bytes])>,
-        state: RunState,
-    ) -> (RunState, mlua::Result<(bool, Value)>) {
-        self.lua.set_app_data(state);
-        let _stack = StackBase::enter();
-        let result = match args {
-            None => self.run.call::<(bool, Value)>(f.clone()),
-            Some((keys, argv)) => (|| {
-                let k = self
-                    .lua
-                    .create_sequence_from(keys.iter().map(|k| BStr(k)))?;
-                let a = self
-                    .lua
-                    .create_sequence_from(argv.iter().map(|k| BStr(k)))?;
-                self.run.call::<(bool, Value)>((f.clone(), k, a))
-            })(),
-        };
-        let state = self
-            .lua
-            .remove_app_data::<RunState>()
-            .expect("run state set above");
-        (state, result)
+        func: &RegistryKey,
+        keys: &[Bytes],
+        args: &[Bytes],
+        eval: bool,
+        name: &str,
+        state: &mut RunState,
+        out: &mut Out,
+    ) -> Result<(), String> {
+        // SAFETY: the state belongs to this VM, which the caller holds locked; the references
+        // were made by this VM and are alive (held by `self` and the caller).
+        unsafe {
+            super::invoke::call(
+                self.raw.0,
+                self.refs,
+                func.id(),
+                keys,
+                args,
+                eval,
+                name,
+                state,
+                out,
+            )
+        }
     }
 }
+
+/// The VM's main Lua state, for the per-call path ([`super::invoke`]).
+struct RawState(*mut mlua::ffi::lua_State);
+
+// SAFETY: the pointer is only used while the VM's lock is held, like the `Lua` it belongs to.
+unsafe impl Send for RawState {}
 
 /// Wraps `f` (a callback returning `(true, results...)` or `(false, error)`) into a C function
 /// that returns the results or raises the error. It must be a C function: a Lua wrapper would be
@@ -298,47 +313,68 @@ unsafe extern "C-unwind" fn raise_failures(l: *mut mlua::ffi::lua_State) -> std:
 }
 
 thread_local! {
-    /// Address near the top of the stack when the running script was entered.
-    static STACK_BASE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Lowest address a script's nested conversions may reach on this thread (0: no script).
+    static STACK_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The lowest address of this thread's stack (0: unknown), looked up once.
+    static STACK_END: usize = stack_end();
 }
 
 /// Stack a script may use for nested conversions (cjson, cmsgpack, replies) below the point it
 /// was entered: tokio's worker threads have 2 MiB, and Lua's own C calls need room too.
 const STACK_BUDGET: usize = 1024 * 1024;
+/// Stack always left free below the deepest conversion (for Lua's C calls and the allocator).
+const STACK_RESERVE: usize = 256 * 1024;
 
 fn stack_here() -> usize {
     let marker = 0u8;
     std::ptr::addr_of!(marker) as usize
 }
 
+/// The lowest address of the calling thread's stack, as pthreads reports it.
+fn stack_end() -> usize {
+    // SAFETY: plain pthread queries on the calling thread, with a zeroed attribute object that
+    // is initialized by pthread_getattr_np and destroyed after use.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return 0;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+        libc::pthread_attr_destroy(&mut attr);
+        if ok {
+            addr as usize
+        } else {
+            0
+        }
+    }
+}
+
 /// Whether a recursive conversion may go one level deeper without risking the thread's stack.
 pub fn stack_ok() -> bool {
-    let base = STACK_BASE.with(|b| b.get());
-    base == 0 || base.saturating_sub(stack_here()) < STACK_BUDGET
+    stack_here() > STACK_LIMIT.with(|b| b.get())
 }
 
 /// Records the stack position scripts start from (restored by the guard's drop).
 pub struct StackBase(usize);
 
 impl StackBase {
+    /// From here on, conversions may use [`STACK_BUDGET`] bytes of stack, and never the last
+    /// [`STACK_RESERVE`] bytes of the thread's stack.
     pub fn enter() -> StackBase {
-        let prev = STACK_BASE.with(|b| b.replace(stack_here()));
-        StackBase(prev)
+        let here = stack_here();
+        let end = STACK_END.with(|e| *e);
+        let limit = here
+            .saturating_sub(STACK_BUDGET)
+            .max(end.saturating_add(STACK_RESERVE));
+        StackBase(STACK_LIMIT.with(|b| b.replace(limit)))
     }
 }
 
 impl Drop for StackBase {
     fn drop(&mut self) {
-        STACK_BASE.with(|b| b.set(self.0));
-    }
-}
-
-/// A byte string pushed into Lua as a Lua string.
-struct BStr<'a>(&'a [u8]);
-
-impl mlua::IntoLua for BStr<'_> {
-    fn into_lua(self, lua: &Lua) -> mlua::Result<Value> {
-        lua.create_string(self.0).map(Value::String)
+        STACK_LIMIT.with(|b| b.set(self.0));
     }
 }
 
@@ -375,34 +411,6 @@ pub fn error_field(v: &Value) -> Option<String> {
         },
         Value::String(s) => Some(s.to_string_lossy()),
         _ => None,
-    }
-}
-
-/// The final error reply of a failed script: Redis's `"<err> script: <name>, on <source>:<line>."`.
-pub fn script_error(v: &Value, name: &str) -> String {
-    let Value::Table(t) = v else {
-        let msg = error_field(v).unwrap_or_else(|| "execution failure".into());
-        let msg: String = msg.chars().take(100).collect();
-        return format!("ERR Error running script {name}, {msg}");
-    };
-    let msg = error_field(v).unwrap_or_default();
-    let source = t
-        .raw_get::<Option<mlua::LuaString>>("source")
-        .ok()
-        .flatten();
-    let line = t.raw_get::<Value>("line").ok();
-    match (source, line) {
-        (Some(src), Some(Value::Integer(l))) => {
-            format!("{msg} script: {name}, on {}:{l}.", src.to_string_lossy())
-        }
-        (Some(src), Some(Value::Number(l))) => {
-            format!(
-                "{msg} script: {name}, on {}:{}.",
-                src.to_string_lossy(),
-                l as i64
-            )
-        }
-        _ => msg,
     }
 }
 
@@ -446,6 +454,13 @@ fn number_of(v: &Value) -> f64 {
     }
 }
 
+/// A table `{key = v}`.
+fn single(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
+    let t = lua.create_table()?;
+    t.raw_set(key, v)?;
+    Ok(Value::Table(t))
+}
+
 /// An error table `{err = text}`.
 fn err_table(lua: &Lua, text: &str) -> mlua::Result<Value> {
     let t = lua.create_table()?;
@@ -468,326 +483,6 @@ pub fn error_buff(s: &str) -> String {
 
 fn failed(lua: &Lua, text: &str) -> mlua::Result<(bool, Value)> {
     Ok((false, err_table(lua, &error_buff(text))?))
-}
-
-// ---------------------------------------------------------------------------------------------
-// redis.call / redis.pcall
-
-/// redis.call(command, arg, ...) / redis.pcall: `(true, reply)` or `(false, error table)`.
-fn raw_call(lua: &Lua, args: MultiValue, _raise: bool) -> mlua::Result<(bool, Value)> {
-    if args.is_empty() {
-        return failed(
-            lua,
-            "Please specify at least one argument for this redis lib call",
-        );
-    }
-    let mut argv = Vec::with_capacity(args.len());
-    for a in args.iter() {
-        match a {
-            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Integer(i) => argv.push(Bytes::from(i.to_string())),
-            Value::Number(n) => argv.push(Bytes::from(fmt_g(*n, 17))),
-            _ => {
-                return failed(
-                    lua,
-                    "Lua redis lib command arguments must be strings or integers",
-                )
-            }
-        }
-    }
-    let Some(mut state) = lua.app_data_mut::<RunState>() else {
-        return failed(
-            lua,
-            "redis.call can only be called inside a script invocation",
-        );
-    };
-    let table = commands::table();
-    let Ok(cmd) = table.resolve(&argv) else {
-        return failed(lua, "Unknown Redis command called from script");
-    };
-    if !cmd.def.arity_ok(argv.len()) {
-        return failed(
-            lua,
-            "Wrong number of args calling Redis command from script",
-        );
-    }
-    let parent_flags = cmd
-        .parent
-        .map_or(Flags::NONE, |p| table.commands[p].def.flags);
-    if cmd.def.flags.has(Flags::NOSCRIPT) || parent_flags.has(Flags::NOSCRIPT) {
-        return failed(lua, "This Redis command is not allowed from script");
-    }
-    if cmd.def.flags.has(Flags::WRITE) {
-        if state.read_only {
-            return failed(
-                lua,
-                "Write commands are not allowed from read-only scripts.",
-            );
-        }
-        state.busy.mark_wrote();
-    }
-    let reply = {
-        let state = &mut *state;
-        state.buf.clear();
-        run_nested(state, cmd, argv);
-        state.buf.split().freeze()
-    };
-    drop(state);
-    if let Some(rest) = reply.strip_prefix(b"-") {
-        let text = String::from_utf8_lossy(rest);
-        return failed(lua, &format!("-{}", text.trim_end_matches(['\r', '\n'])));
-    }
-    let mut pos = 0;
-    let v = resp_to_lua(lua, &reply, &mut pos, 0)?;
-    Ok((true, v))
-}
-
-/// Runs one command for a script, the way EXEC runs a queued one. The only call into
-/// [`commands::run`] from scripting, so a change of its nested-execution parameter is made here.
-fn run_nested(state: &mut RunState, cmd: &commands::Command, argv: Vec<Bytes>) {
-    let RunState {
-        srv,
-        client,
-        unit,
-        buf,
-        ..
-    } = state;
-    let _ = commands::run(srv, client, buf, cmd, argv, Some(unit));
-}
-
-// ---------------------------------------------------------------------------------------------
-// RESP -> Lua (redisProtocolToLuaType)
-
-fn line(buf: &[u8], pos: &mut usize) -> mlua::Result<Bytes> {
-    let rest = buf.get(*pos..).unwrap_or_default();
-    let end = rest
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .ok_or_else(|| mlua::Error::runtime("truncated reply"))?;
-    let l = Bytes::copy_from_slice(&rest[..end]);
-    *pos += end + 2;
-    Ok(l)
-}
-
-fn int_line(buf: &[u8], pos: &mut usize) -> mlua::Result<i64> {
-    let l = line(buf, pos)?;
-    crate::util::parse_i64(&l).ok_or_else(|| mlua::Error::runtime("bad reply length"))
-}
-
-fn bulk<'a>(buf: &'a [u8], pos: &mut usize, len: i64) -> mlua::Result<&'a [u8]> {
-    let len = usize::try_from(len).map_err(|_| mlua::Error::runtime("bad bulk length"))?;
-    let s = buf
-        .get(*pos..*pos + len)
-        .ok_or_else(|| mlua::Error::runtime("truncated reply"))?;
-    *pos += len + 2;
-    Ok(s)
-}
-
-fn single(lua: &Lua, key: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
-    let t = lua.create_table()?;
-    t.raw_set(key, v)?;
-    Ok(Value::Table(t))
-}
-
-/// Parses one reply at `pos` into the Lua value a script sees.
-fn resp_to_lua(lua: &Lua, buf: &[u8], pos: &mut usize, depth: usize) -> mlua::Result<Value> {
-    let Some(&tag) = buf.get(*pos) else {
-        return Err(mlua::Error::runtime("truncated reply"));
-    };
-    *pos += 1;
-    if depth > MAX_REPLY_DEPTH || !stack_ok() {
-        return Err(mlua::Error::runtime("reply nested too deeply"));
-    }
-    Ok(match tag {
-        b'+' => single(lua, "ok", BStr(&line(buf, pos)?))?,
-        b'-' => single(lua, "err", BStr(&line(buf, pos)?))?,
-        b':' => Value::Number(int_line(buf, pos)? as f64),
-        b'$' => {
-            let n = int_line(buf, pos)?;
-            if n < 0 {
-                Value::Boolean(false)
-            } else {
-                Value::String(lua.create_string(bulk(buf, pos, n)?)?)
-            }
-        }
-        b'*' | b'~' | b'>' => {
-            let n = int_line(buf, pos)?;
-            if n < 0 {
-                return Ok(Value::Boolean(false));
-            }
-            let t = lua.create_table()?;
-            if tag == b'~' {
-                for _ in 0..n {
-                    let k = resp_to_lua(lua, buf, pos, depth + 1)?;
-                    t.raw_set(k, true)?;
-                }
-                single(lua, "set", t)?
-            } else {
-                for i in 1..=n {
-                    let v = resp_to_lua(lua, buf, pos, depth + 1)?;
-                    t.raw_set(i, v)?;
-                }
-                Value::Table(t)
-            }
-        }
-        b'%' | b'|' => {
-            let n = int_line(buf, pos)?;
-            let t = lua.create_table()?;
-            for _ in 0..n.max(0) {
-                let k = resp_to_lua(lua, buf, pos, depth + 1)?;
-                let v = resp_to_lua(lua, buf, pos, depth + 1)?;
-                t.raw_set(k, v)?;
-            }
-            if tag == b'|' {
-                // Attributes are not passed to scripts: the value that follows is.
-                return resp_to_lua(lua, buf, pos, depth);
-            }
-            single(lua, "map", t)?
-        }
-        b'_' => Value::Nil,
-        b'#' => Value::Boolean(line(buf, pos)?.as_ref() == b"t"),
-        b',' => {
-            let l = line(buf, pos)?;
-            let d = match l.as_ref() {
-                b"inf" => f64::INFINITY,
-                b"-inf" => f64::NEG_INFINITY,
-                b"nan" => f64::NAN,
-                s => crate::util::parse_f64(s).unwrap_or(0.0),
-            };
-            single(lua, "double", d)?
-        }
-        b'(' => single(lua, "big_number", BStr(&line(buf, pos)?))?,
-        b'=' => {
-            let n = int_line(buf, pos)?;
-            let s = bulk(buf, pos, n)?;
-            let (fmt, text) = if s.len() >= 4 {
-                (&s[..3], &s[4..])
-            } else {
-                (&b""[..], s)
-            };
-            let v = lua.create_table()?;
-            v.raw_set("format", BStr(fmt))?;
-            v.raw_set("string", BStr(text))?;
-            single(lua, "verbatim_string", v)?
-        }
-        _ => return Err(mlua::Error::runtime("unknown reply type")),
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lua -> RESP (luaReplyToRedisReply)
-
-/// Writes a script's return value as the caller's reply. `script_resp3` is the protocol the
-/// script chose with `redis.setresp` (it decides how booleans convert).
-pub fn lua_to_reply(out: &mut Out, v: &Value, script_resp3: bool, depth: usize) {
-    match v {
-        Value::String(s) => out.bulk(&s.as_bytes()),
-        Value::Boolean(b) => {
-            if script_resp3 {
-                out.boolean(*b)
-            } else if *b {
-                out.int(1)
-            } else {
-                out.null()
-            }
-        }
-        Value::Integer(i) => out.int(*i),
-        Value::Number(n) => out.int(lua_number_to_i64(*n)),
-        Value::Table(t) => {
-            if depth >= MAX_REPLY_DEPTH || !stack_ok() {
-                out.error("ERR reached lua stack limit");
-                return;
-            }
-            table_to_reply(out, t, script_resp3, depth)
-        }
-        _ => out.null(),
-    }
-}
-
-fn table_to_reply(out: &mut Out, t: &Table, script_resp3: bool, depth: usize) {
-    let field = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
-    if let Value::String(e) = field("err") {
-        let text = e.to_string_lossy();
-        out.error(text.trim_end_matches(['\r', '\n']));
-        return;
-    }
-    if let Value::String(s) = field("ok") {
-        let text: String = s
-            .to_string_lossy()
-            .chars()
-            .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
-            .collect();
-        out.simple(&text);
-        return;
-    }
-    match field("double") {
-        Value::Number(n) => return out.double(n),
-        Value::Integer(i) => return out.double(i as f64),
-        _ => {}
-    }
-    if let Value::String(s) = field("big_number") {
-        let b = s.as_bytes();
-        if out.resp3 {
-            out.raw(b"(");
-            out.raw(&b);
-            out.raw(b"\r\n");
-        } else {
-            out.bulk(&b);
-        }
-        return;
-    }
-    if let Value::Table(m) = field("map") {
-        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
-        out.map(pairs.len());
-        for (k, v) in &pairs {
-            lua_to_reply(out, k, script_resp3, depth + 1);
-            lua_to_reply(out, v, script_resp3, depth + 1);
-        }
-        return;
-    }
-    if let Value::Table(s) = field("set") {
-        let keys: Vec<Value> = s
-            .pairs::<Value, Value>()
-            .filter_map(|p| p.ok().map(|(k, _)| k))
-            .collect();
-        out.set(keys.len());
-        for k in &keys {
-            lua_to_reply(out, k, script_resp3, depth + 1);
-        }
-        return;
-    }
-    if let Value::Table(v) = field("verbatim_string") {
-        if let (Ok(Value::String(fmt)), Ok(Value::String(s))) =
-            (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
-        {
-            let s = s.as_bytes();
-            if out.resp3 {
-                let mut f = [b' '; 3];
-                for (d, c) in f.iter_mut().zip(fmt.as_bytes().iter()) {
-                    *d = *c;
-                }
-                out.raw(format!("={}\r\n", s.len() + 4).as_bytes());
-                out.raw(&f);
-                out.raw(b":");
-                out.raw(&s);
-                out.raw(b"\r\n");
-            } else {
-                out.bulk(&s);
-            }
-            return;
-        }
-    }
-    let mut items = Vec::new();
-    for i in 1.. {
-        match t.raw_get::<Value>(i) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
-    }
-    out.array(items.len());
-    for v in &items {
-        lua_to_reply(out, v, script_resp3, depth + 1);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -874,7 +569,8 @@ fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
     if v != 2 && v != 3 {
         return failed(lua, "RESP version must be 2 or 3.");
     }
-    if let Some(mut st) = lua.app_data_mut::<RunState>() {
+    // SAFETY: no Lua code runs while the reference is held.
+    if let Some(st) = unsafe { super::invoke::current() } {
         st.client.resp3 = v == 3;
     }
     Ok((true, Value::Nil))

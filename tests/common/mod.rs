@@ -129,6 +129,23 @@ impl RawClient {
         }
     }
 
+    /// Reads until what was received ends with `suffix` (5 s timeout), without decoding it
+    /// (for replies nested too deeply for the test's recursive decoder).
+    pub async fn read_until_suffix(&mut self, suffix: &[u8]) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.buf.ends_with(suffix) {
+            let mut chunk = [0u8; 16384];
+            let left = deadline.saturating_duration_since(Instant::now());
+            let n = tokio::time::timeout(left, self.sock.read(&mut chunk))
+                .await
+                .expect("reply within 5s")
+                .expect("read");
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        std::mem::take(&mut self.buf)
+    }
+
     /// Reads until the server closes the connection; returns everything received.
     pub async fn read_to_close(&mut self) -> Vec<u8> {
         let mut out = std::mem::take(&mut self.buf);
