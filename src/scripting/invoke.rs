@@ -163,7 +163,7 @@ pub fn entry_function(lua: &mlua::Lua) -> mlua::Result<mlua::Function> {
 // ---------------------------------------------------------------------------------------------
 // Stack helpers
 
-unsafe fn to_bytes<'a>(l: *mut lua_State, idx: c_int) -> &'a [u8] {
+pub(super) unsafe fn to_bytes<'a>(l: *mut lua_State, idx: c_int) -> &'a [u8] {
     let mut len = 0usize;
     let p = ffi::lua_tolstring(l, idx, &mut len);
     if p.is_null() {
@@ -172,7 +172,7 @@ unsafe fn to_bytes<'a>(l: *mut lua_State, idx: c_int) -> &'a [u8] {
     std::slice::from_raw_parts(p as *const u8, len)
 }
 
-unsafe fn push_bytes(l: *mut lua_State, b: &[u8]) {
+pub(super) unsafe fn push_bytes(l: *mut lua_State, b: &[u8]) {
     ffi::lua_pushlstring_(l, b.as_ptr() as *const c_char, b.len());
 }
 

@@ -7,9 +7,13 @@
 
 use std::sync::Arc;
 
+use std::ffi::c_int;
+
+use mlua::ffi::{self, lua_State};
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 use parking_lot::Mutex;
 
+use super::invoke::{push_bytes, to_bytes};
 use super::vm::{fmt_g, lua_number_to_i64};
 
 type LibResult = Result<Vec<Value>, String>;
@@ -163,7 +167,17 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
         }
         let cfg = c.lock();
         let mut out = Vec::new();
-        json_encode(&cfg, &args[0], 1, &mut out)?;
+        let mut result = Ok(());
+        // SAFETY: the walk only reads the value exec_raw pushed (index 1); nothing it holds
+        // needs dropping if a Lua error unwinds it.
+        unsafe {
+            lua.exec_raw::<()>(&args[0], |l| {
+                result = json_encode(l, &cfg, 1, 1, &mut out);
+                ffi::lua_settop(l, 0);
+            })
+        }
+        .map_err(lua_err)?;
+        result?;
         Ok(vec![string(lua, &out)?])
     })?;
     let c = cfg.clone();
@@ -349,26 +363,67 @@ fn value_number(v: &Value) -> Option<f64> {
     }
 }
 
-fn json_encode(cfg: &CjsonCfg, v: &Value, depth: i64, out: &mut Vec<u8>) -> Result<(), String> {
-    match v {
-        Value::Nil => out.extend_from_slice(b"null"),
-        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Integer(_) | Value::Number(_) => {
-            json_number(cfg, value_number(v).unwrap_or(0.0), out)?
+/// The type name Lua reports for the value at `idx`.
+unsafe fn raw_type_name(l: *mut lua_State, idx: c_int) -> &'static str {
+    match ffi::lua_type(l, idx) {
+        ffi::LUA_TNIL => "nil",
+        ffi::LUA_TBOOLEAN => "boolean",
+        ffi::LUA_TNUMBER => "number",
+        ffi::LUA_TSTRING => "string",
+        ffi::LUA_TTABLE => "table",
+        ffi::LUA_TFUNCTION => "function",
+        ffi::LUA_TTHREAD => "thread",
+        _ => "userdata",
+    }
+}
+
+/// Pushes `t[i]` (raw) for the table at absolute index `t`.
+unsafe fn raw_index(l: *mut lua_State, t: c_int, i: f64) {
+    if i <= c_int::MAX as f64 {
+        ffi::lua_rawgeti_(l, t, i as c_int);
+    } else {
+        ffi::lua_pushnumber(l, i);
+        ffi::lua_rawget_(l, t);
+    }
+}
+
+/// Encodes the value at absolute stack index `idx` as cjson does. Runs inside a protected
+/// call (see `encode`), reading the value with Lua's C API.
+unsafe fn json_encode(
+    l: *mut lua_State,
+    cfg: &CjsonCfg,
+    idx: c_int,
+    depth: i64,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    match ffi::lua_type(l, idx) {
+        ffi::LUA_TNIL => out.extend_from_slice(b"null"),
+        ffi::LUA_TBOOLEAN => out.extend_from_slice(if ffi::lua_toboolean(l, idx) != 0 {
+            b"true"
+        } else {
+            b"false"
+        }),
+        ffi::LUA_TNUMBER => json_number(cfg, ffi::lua_tonumber(l, idx), out)?,
+        ffi::LUA_TSTRING => json_escape(to_bytes(l, idx), out),
+        ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, idx).is_null() => {
+            out.extend_from_slice(b"null")
         }
-        Value::String(s) => json_escape(&s.as_bytes(), out),
-        Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
-        Value::Table(t) => {
+        ffi::LUA_TTABLE => {
             if depth > cfg.encode_max_depth || !super::vm::stack_ok() {
                 return Err(format!("Cannot serialise, excessive nesting ({depth})"));
             }
+            ffi::lua_checkstack(l, 4);
+            let base = ffi::lua_gettop(l);
             // Array if every key is a positive integer (lua_array_length).
             let mut max = 0f64;
             let mut items = 0f64;
             let mut is_array = true;
-            for pair in t.pairs::<Value, Value>() {
-                let (k, _) = pair.map_err(lua_err)?;
-                match value_number(&k) {
+            ffi::lua_pushnil(l);
+            while ffi::lua_next(l, idx) != 0 {
+                let n =
+                    (ffi::lua_type(l, -2) == ffi::LUA_TNUMBER).then(|| ffi::lua_tonumber(l, -2));
+                ffi::lua_settop(l, -2);
+                match n {
                     Some(n) if n != 0.0 && n.floor() == n && n >= 1.0 => {
                         max = max.max(n);
                         items += 1.0;
@@ -379,6 +434,7 @@ fn json_encode(cfg: &CjsonCfg, v: &Value, depth: i64, out: &mut Vec<u8>) -> Resu
                     }
                 }
             }
+            ffi::lua_settop(l, base);
             if is_array
                 && cfg.sparse_ratio > 0
                 && max > items * cfg.sparse_ratio as f64
@@ -396,48 +452,66 @@ fn json_encode(cfg: &CjsonCfg, v: &Value, depth: i64, out: &mut Vec<u8>) -> Resu
                     if i > 1.0 {
                         out.push(b',');
                     }
-                    let item: Value = t.raw_get(i).map_err(lua_err)?;
-                    json_encode(cfg, &item, depth + 1, out)?;
+                    raw_index(l, idx, i);
+                    let r = json_encode(l, cfg, base + 1, depth + 1, out);
+                    ffi::lua_settop(l, base);
+                    r?;
                     i += 1.0;
                 }
                 out.push(b']');
             } else {
                 out.push(b'{');
                 let mut first = true;
-                for pair in t.pairs::<Value, Value>() {
-                    let (k, val) = pair.map_err(lua_err)?;
+                ffi::lua_pushnil(l);
+                while ffi::lua_next(l, idx) != 0 {
                     if !first {
                         out.push(b',');
                     }
                     first = false;
-                    match &k {
-                        Value::String(s) => json_escape(&s.as_bytes(), out),
-                        Value::Integer(_) | Value::Number(_) => {
-                            out.push(b'"');
-                            json_number(cfg, value_number(&k).unwrap_or(0.0), out)?;
-                            out.push(b'"');
-                        }
-                        other => {
-                            return Err(format!(
-                                "Cannot serialise {}: table key must be a number or string",
-                                type_name(Some(other))
-                            ))
-                        }
+                    let r = json_pair(l, cfg, base + 1, depth, out);
+                    if r.is_err() {
+                        ffi::lua_settop(l, base);
+                        return r;
                     }
-                    out.push(b':');
-                    json_encode(cfg, &val, depth + 1, out)?;
+                    ffi::lua_settop(l, base + 1);
                 }
                 out.push(b'}');
             }
         }
-        other => {
+        _ => {
             return Err(format!(
                 "Cannot serialise {}: type not supported",
-                type_name(Some(other))
+                raw_type_name(l, idx)
             ))
         }
     }
     Ok(())
+}
+
+/// One `"key":value` of an object; the key is at `k`, the value above it.
+unsafe fn json_pair(
+    l: *mut lua_State,
+    cfg: &CjsonCfg,
+    k: c_int,
+    depth: i64,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    match ffi::lua_type(l, k) {
+        ffi::LUA_TSTRING => json_escape(to_bytes(l, k), out),
+        ffi::LUA_TNUMBER => {
+            out.push(b'"');
+            json_number(cfg, ffi::lua_tonumber(l, k), out)?;
+            out.push(b'"');
+        }
+        _ => {
+            return Err(format!(
+                "Cannot serialise {}: table key must be a number or string",
+                raw_type_name(l, k)
+            ))
+        }
+    }
+    out.push(b':');
+    json_encode(l, cfg, k + 1, depth + 1, out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -680,36 +754,47 @@ impl JsonParser<'_> {
         Ok(())
     }
 
-    fn value(&mut self, lua: &Lua, tok: Tok, at: usize) -> Result<Value, String> {
+    /// Pushes the value starting with `tok` (inside a protected call, see `decode`).
+    unsafe fn push(&mut self, l: *mut lua_State, tok: Tok, at: usize) -> Result<(), String> {
         match tok {
-            Tok::Str => string(lua, &self.string),
-            Tok::Number(n) => Ok(num(n)),
-            Tok::Boolean(b) => Ok(Value::Boolean(b)),
-            Tok::Null => Ok(Value::LightUserData(LightUserData(std::ptr::null_mut()))),
+            Tok::Str => push_bytes(l, &self.string),
+            Tok::Number(n) => ffi::lua_pushnumber(l, n),
+            Tok::Boolean(b) => ffi::lua_pushboolean(l, b as c_int),
+            Tok::Null => ffi::lua_pushlightuserdata(l, std::ptr::null_mut()),
+            Tok::ObjBegin | Tok::ArrBegin => return self.push_container(l, tok),
+            other => return Err(self.error("value", other, at)),
+        }
+        Ok(())
+    }
+
+    /// Pushes an object or array whose opening token was just read.
+    unsafe fn push_container(&mut self, l: *mut lua_State, tok: Tok) -> Result<(), String> {
+        match tok {
             Tok::ObjBegin => {
                 self.descend()?;
-                let t = lua.create_table().map_err(lua_err)?;
+                ffi::lua_checkstack(l, 4);
+                ffi::lua_createtable(l, 0, 0);
                 let (mut tok, mut at) = self.next();
                 if tok == Tok::ObjEnd {
                     self.depth -= 1;
-                    return Ok(Value::Table(t));
+                    return Ok(());
                 }
                 loop {
                     if tok != Tok::Str {
                         return Err(self.error("object key string", tok, at));
                     }
-                    let key = string(lua, &self.string)?;
+                    push_bytes(l, &self.string);
                     let (colon, cat) = self.next();
                     if colon != Tok::Colon {
                         return Err(self.error("colon", colon, cat));
                     }
                     let (vt, vat) = self.next();
-                    let v = self.value(lua, vt, vat)?;
-                    t.raw_set(key, v).map_err(lua_err)?;
+                    self.push(l, vt, vat)?;
+                    ffi::lua_rawset(l, -3);
                     let (sep, sat) = self.next();
                     if sep == Tok::ObjEnd {
                         self.depth -= 1;
-                        return Ok(Value::Table(t));
+                        return Ok(());
                     }
                     if sep != Tok::Comma {
                         return Err(self.error("comma or object end", sep, sat));
@@ -719,21 +804,22 @@ impl JsonParser<'_> {
             }
             Tok::ArrBegin => {
                 self.descend()?;
-                let t = lua.create_table().map_err(lua_err)?;
+                ffi::lua_checkstack(l, 4);
+                ffi::lua_createtable(l, 0, 0);
                 let (mut tok, mut at) = self.next();
                 if tok == Tok::ArrEnd {
                     self.depth -= 1;
-                    return Ok(Value::Table(t));
+                    return Ok(());
                 }
-                let mut i = 1i64;
+                let mut i: c_int = 1;
                 loop {
-                    let v = self.value(lua, tok, at)?;
-                    t.raw_set(i, v).map_err(lua_err)?;
-                    i += 1;
+                    self.push(l, tok, at)?;
+                    ffi::lua_rawseti_(l, -2, i);
+                    i = i.saturating_add(1);
                     let (sep, sat) = self.next();
                     if sep == Tok::ArrEnd {
                         self.depth -= 1;
-                        return Ok(Value::Table(t));
+                        return Ok(());
                     }
                     if sep != Tok::Comma {
                         return Err(self.error("comma or array end", sep, sat));
@@ -741,7 +827,7 @@ impl JsonParser<'_> {
                     (tok, at) = self.next();
                 }
             }
-            other => Err(self.error("value", other, at)),
+            other => Err(self.error("value", other, 0)),
         }
     }
 }
@@ -761,13 +847,26 @@ fn json_decode(lua: &Lua, cfg: &CjsonCfg, s: &[u8]) -> Result<Value, String> {
         invalid_numbers: cfg.decode_invalid_numbers,
         string: Vec::new(),
     };
-    let (tok, at) = p.next();
-    let v = p.value(lua, tok, at)?;
-    let (end, eat) = p.next();
-    if end != Tok::End {
-        return Err(p.error("the end", end, eat));
+    let mut result = Ok(());
+    // SAFETY: the parser and its buffers belong to this frame, outside the protected call; the
+    // closure leaves exactly the decoded value on the stack, or nothing.
+    let v = unsafe {
+        lua.exec_raw::<Value>((), |l| {
+            let (tok, at) = p.next();
+            result = p.push(l, tok, at);
+            if result.is_ok() {
+                let (end, eat) = p.next();
+                if end != Tok::End {
+                    result = Err(p.error("the end", end, eat));
+                }
+            }
+            if result.is_err() {
+                ffi::lua_settop(l, 0);
+            }
+        })
     }
-    Ok(v)
+    .map_err(lua_err)?;
+    result.map(|()| v)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -782,9 +881,16 @@ pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
             return Err(arg_error(0, "pack", "MessagePack pack needs input."));
         }
         let mut out = Vec::new();
-        for v in args.iter() {
-            mp_encode(v, 0, &mut out)?;
+        // SAFETY: the walk only reads the arguments exec_raw pushed.
+        unsafe {
+            lua.exec_raw::<()>(args, |l| {
+                for i in 1..=ffi::lua_gettop(l) {
+                    mp_encode(l, i, 0, &mut out);
+                }
+                ffi::lua_settop(l, 0);
+            })
         }
+        .map_err(lua_err)?;
         Ok(vec![string(lua, &out)?])
     })?;
     register(lua, &t, "unpack", |lua, args| {
@@ -871,46 +977,57 @@ fn mp_encode_len(len: usize, fix: u8, fix_max: usize, tags: [u8; 3], out: &mut V
     }
 }
 
-fn mp_encode(v: &Value, level: usize, out: &mut Vec<u8>) -> Result<(), String> {
-    match v {
-        Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        Value::Integer(i) => mp_encode_number(*i as f64, out),
-        Value::Number(n) => mp_encode_number(*n, out),
-        Value::String(s) => {
-            let b = s.as_bytes();
+/// Encodes the value at absolute stack index `idx` as lua-cmsgpack does (inside a protected
+/// call, see `pack`).
+unsafe fn mp_encode(l: *mut lua_State, idx: c_int, level: usize, out: &mut Vec<u8>) {
+    match ffi::lua_type(l, idx) {
+        ffi::LUA_TBOOLEAN => out.push(if ffi::lua_toboolean(l, idx) != 0 {
+            0xc3
+        } else {
+            0xc2
+        }),
+        ffi::LUA_TNUMBER => mp_encode_number(ffi::lua_tonumber(l, idx), out),
+        ffi::LUA_TSTRING => {
+            let b = to_bytes(l, idx);
             mp_encode_len(b.len(), 0xa0, 32, [0xd9, 0xda, 0xdb], out);
-            out.extend_from_slice(&b);
+            out.extend_from_slice(b);
         }
-        Value::Table(t) if level < MSGPACK_MAX_NESTING => {
+        ffi::LUA_TTABLE if level < MSGPACK_MAX_NESTING => {
+            ffi::lua_checkstack(l, 4);
+            let base = ffi::lua_gettop(l);
             let mut count = 0usize;
             let mut max = 0f64;
             let mut array = true;
-            for pair in t.pairs::<Value, Value>() {
-                let (k, _) = pair.map_err(lua_err)?;
+            ffi::lua_pushnil(l);
+            while ffi::lua_next(l, idx) != 0 {
                 count += 1;
-                match value_number(&k) {
+                let n =
+                    (ffi::lua_type(l, -2) == ffi::LUA_TNUMBER).then(|| ffi::lua_tonumber(l, -2));
+                match n {
                     Some(n) if n > 0.0 && lua_number_to_i64(n) as f64 == n => max = max.max(n),
                     _ => array = false,
                 }
+                ffi::lua_settop(l, -2);
             }
             if array && max == count as f64 {
                 mp_encode_len(count, 0x90, 16, [0, 0xdc, 0xdd], out);
                 for i in 1..=count {
-                    let item: Value = t.raw_get(i).map_err(lua_err)?;
-                    mp_encode(&item, level + 1, out)?;
+                    raw_index(l, idx, i as f64);
+                    mp_encode(l, base + 1, level + 1, out);
+                    ffi::lua_settop(l, base);
                 }
             } else {
                 mp_encode_len(count, 0x80, 16, [0, 0xde, 0xdf], out);
-                for pair in t.pairs::<Value, Value>() {
-                    let (k, val) = pair.map_err(lua_err)?;
-                    mp_encode(&k, level + 1, out)?;
-                    mp_encode(&val, level + 1, out)?;
+                ffi::lua_pushnil(l);
+                while ffi::lua_next(l, idx) != 0 {
+                    mp_encode(l, base + 1, level + 1, out);
+                    mp_encode(l, base + 2, level + 1, out);
+                    ffi::lua_settop(l, base + 1);
                 }
             }
         }
         _ => out.push(0xc0),
     }
-    Ok(())
 }
 
 enum MpErr {
@@ -936,54 +1053,66 @@ impl MpCur<'_> {
     }
 }
 
-fn mp_decode(lua: &Lua, c: &mut MpCur, depth: usize) -> Result<Value, MpErr> {
+/// Pushes the next value of `c` (inside a protected call, see [`mp_unpack_full`]).
+unsafe fn mp_decode(l: *mut lua_State, c: &mut MpCur, depth: usize) -> Result<(), MpErr> {
     if depth > 1000 || !super::vm::stack_ok() {
         return Err(MpErr::Lua("too many nested data structures".into()));
     }
+    ffi::lua_checkstack(l, 4);
     let tag = c.take(1)?[0];
-    let lua_e = |e: mlua::Error| MpErr::Lua(lua_err(e));
-    let str_of = |c: &mut MpCur, n: usize| -> Result<Value, MpErr> {
-        let s = c.take(n)?;
-        lua.create_string(s).map(Value::String).map_err(lua_e)
+    let str_of = |c: &mut MpCur, n: usize| -> Result<(), MpErr> {
+        push_bytes(l, c.take(n)?);
+        Ok(())
     };
-    let array = |c: &mut MpCur, n: usize| -> Result<Value, MpErr> {
-        let t = lua.create_table().map_err(lua_e)?;
+    let array = |c: &mut MpCur, n: usize| -> Result<(), MpErr> {
+        ffi::lua_createtable(l, 0, 0);
         for i in 1..=n {
-            let v = mp_decode(lua, c, depth + 1)?;
-            t.raw_set(i, v).map_err(lua_e)?;
+            mp_decode(l, c, depth + 1)?;
+            ffi::lua_rawseti_(l, -2, i.min(c_int::MAX as usize) as c_int);
         }
-        Ok(Value::Table(t))
+        Ok(())
     };
-    let map = |c: &mut MpCur, n: usize| -> Result<Value, MpErr> {
-        let t = lua.create_table().map_err(lua_e)?;
+    let map = |c: &mut MpCur, n: usize| -> Result<(), MpErr> {
+        ffi::lua_createtable(l, 0, 0);
         for _ in 0..n {
-            let k = mp_decode(lua, c, depth + 1)?;
-            let v = mp_decode(lua, c, depth + 1)?;
-            if !k.is_nil() {
-                t.raw_set(k, v).map_err(lua_e)?;
+            mp_decode(l, c, depth + 1)?;
+            mp_decode(l, c, depth + 1)?;
+            if ffi::lua_type(l, -2) == ffi::LUA_TNIL {
+                ffi::lua_settop(l, -3);
+            } else {
+                ffi::lua_rawset(l, -3);
             }
         }
-        Ok(Value::Table(t))
+        Ok(())
     };
-    Ok(match tag {
+    let num = |n: f64| {
+        ffi::lua_pushnumber(l, n);
+        Ok(())
+    };
+    match tag {
         0x00..=0x7f => num(tag as f64),
-        0x80..=0x8f => map(c, (tag & 0x0f) as usize)?,
-        0x90..=0x9f => array(c, (tag & 0x0f) as usize)?,
-        0xa0..=0xbf => str_of(c, (tag & 0x1f) as usize)?,
-        0xc0 => Value::Nil,
-        0xc2 => Value::Boolean(false),
-        0xc3 => Value::Boolean(true),
+        0x80..=0x8f => map(c, (tag & 0x0f) as usize),
+        0x90..=0x9f => array(c, (tag & 0x0f) as usize),
+        0xa0..=0xbf => str_of(c, (tag & 0x1f) as usize),
+        0xc0 => {
+            ffi::lua_pushnil(l);
+            Ok(())
+        }
+        0xc2 | 0xc3 => {
+            ffi::lua_pushboolean(l, (tag == 0xc3) as c_int);
+            Ok(())
+        }
         0xc4 | 0xd9 => {
             let n = c.be(1)? as usize;
-            str_of(c, n)?
+            str_of(c, n)
         }
         0xc5 | 0xda => {
             let n = c.be(2)? as usize;
-            str_of(c, n)?
+            str_of(c, n)
         }
         0xc6 | 0xdb => {
             let n = c.be(4)? as usize;
-            str_of(c, n)?
+            str_of(c, n)
         }
         0xca => num(f32::from_bits(c.be(4)? as u32) as f64),
         0xcb => num(f64::from_bits(c.be(8)?)),
@@ -997,23 +1126,23 @@ fn mp_decode(lua: &Lua, c: &mut MpCur, depth: usize) -> Result<Value, MpErr> {
         0xd3 => num(c.be(8)? as i64 as f64),
         0xdc => {
             let n = c.be(2)? as usize;
-            array(c, n)?
+            array(c, n)
         }
         0xdd => {
             let n = c.be(4)? as usize;
-            array(c, n)?
+            array(c, n)
         }
         0xde => {
             let n = c.be(2)? as usize;
-            map(c, n)?
+            map(c, n)
         }
         0xdf => {
             let n = c.be(4)? as usize;
-            map(c, n)?
+            map(c, n)
         }
         0xe0..=0xff => num(tag as i8 as f64),
-        _ => return Err(MpErr::BadFmt),
-    })
+        _ => Err(MpErr::BadFmt),
+    }
 }
 
 fn mp_unpack_full(
@@ -1040,23 +1169,36 @@ fn mp_unpack_full(
         data: &s[offset as usize..],
         pos: 0,
     };
-    let mut out = Vec::new();
-    let mut cnt = 0;
-    while c.pos < c.data.len() && cnt < limit {
-        match mp_decode(lua, &mut c, 0) {
-            Ok(v) => out.push(v),
-            Err(MpErr::Eof) => return Err("Missing bytes in input.".into()),
-            Err(MpErr::BadFmt) => return Err("Bad data format in input.".into()),
-            Err(MpErr::Lua(e)) => return Err(e),
-        }
-        cnt += 1;
+    let mut result = Ok(());
+    // SAFETY: the cursor and input belong to this frame, outside the protected call; the
+    // closure leaves exactly the results on the stack, or nothing.
+    let values = unsafe {
+        lua.exec_raw::<MultiValue>((), |l| {
+            let mut cnt = 0;
+            while c.pos < c.data.len() && cnt < limit {
+                ffi::lua_checkstack(l, 1);
+                if let Err(e) = mp_decode(l, &mut c, 0) {
+                    result = Err(e);
+                    ffi::lua_settop(l, 0);
+                    return;
+                }
+                cnt += 1;
+            }
+            if !decode_all {
+                let left = c.data.len() - c.pos;
+                let next = if left == 0 { -1 } else { len - left as i64 };
+                ffi::lua_pushnumber(l, next as f64);
+                ffi::lua_insert(l, 1);
+            }
+        })
     }
-    if !decode_all {
-        let left = c.data.len() - c.pos;
-        let next = if left == 0 { -1 } else { len - left as i64 };
-        out.insert(0, num(next as f64));
+    .map_err(lua_err)?;
+    match result {
+        Ok(()) => Ok(values.into_iter().collect()),
+        Err(MpErr::Eof) => Err("Missing bytes in input.".into()),
+        Err(MpErr::BadFmt) => Err("Bad data format in input.".into()),
+        Err(MpErr::Lua(e)) => Err(e),
     }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
