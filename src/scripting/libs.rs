@@ -168,17 +168,21 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
         let cfg = c.lock();
         let mut out = Vec::new();
         let mut result = Ok(());
-        // SAFETY: the walk only reads the value exec_raw pushed (index 1); nothing it holds
-        // needs dropping if a Lua error unwinds it.
-        unsafe {
-            lua.exec_raw::<()>(&args[0], |l| {
+        // SAFETY: the walk only reads the value exec_raw pushed (index 1) and the buffer
+        // belongs to this frame, outside the protected call; the closure leaves exactly the
+        // encoded string on the stack, or nothing.
+        let encoded = unsafe {
+            lua.exec_raw::<Value>(&args[0], |l| {
                 result = json_encode(l, &cfg, 1, 1, &mut out);
                 ffi::lua_settop(l, 0);
+                if result.is_ok() {
+                    push_bytes(l, &out);
+                }
             })
         }
         .map_err(lua_err)?;
         result?;
-        Ok(vec![string(lua, &out)?])
+        Ok(vec![encoded])
     })?;
     let c = cfg.clone();
     register(lua, &t, "decode", move |lua, args| {
@@ -881,17 +885,19 @@ pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
             return Err(arg_error(0, "pack", "MessagePack pack needs input."));
         }
         let mut out = Vec::new();
-        // SAFETY: the walk only reads the arguments exec_raw pushed.
-        unsafe {
-            lua.exec_raw::<()>(args, |l| {
+        // SAFETY: the walk only reads the arguments exec_raw pushed and the buffer belongs to
+        // this frame; the closure leaves exactly the packed string on the stack.
+        let packed = unsafe {
+            lua.exec_raw::<Value>(args, |l| {
                 for i in 1..=ffi::lua_gettop(l) {
                     mp_encode(l, i, 0, &mut out);
                 }
                 ffi::lua_settop(l, 0);
+                push_bytes(l, &out);
             })
         }
         .map_err(lua_err)?;
-        Ok(vec![string(lua, &out)?])
+        Ok(vec![packed])
     })?;
     register(lua, &t, "unpack", |lua, args| {
         mp_unpack_full(lua, &args, "unpack", 0, 0, true)
