@@ -549,3 +549,21 @@ async fn concurrent_short_scripts_are_never_busy() {
     assert_eq!(c.cmd_str(&["GET", "counter"]).await, "$4\r\n1600\r\n");
     s.stop().await;
 }
+
+/// cjson's encode/decode are C closures over their instance's configuration: a function kept
+/// from a `cjson.new()` instance still works (with that instance's settings) after the instance
+/// table itself is collected, and instances do not share settings.
+#[tokio::test]
+async fn cjson_instances_outlive_their_tables() {
+    let s = TestServer::start().await;
+    let mut c = s.client().await;
+    let script = "local j = cjson.new() j.encode_max_depth(2) local e = j.encode j = nil \
+        collectgarbage() collectgarbage() \
+        local ok, err = pcall(e, {{{1}}}) \
+        return {e({1, {a = 2}}), err, cjson.encode({{{1}}})}";
+    let r = c.cmd_str(&["EVAL", script, "0"]).await;
+    assert_eq!(
+        r,
+        "*3\r\n$11\r\n[1,{\"a\":2}]\r\n$39\r\nCannot serialise, excessive nesting (3)\r\n$7\r\n[[[1]]]\r\n"
+    );
+}

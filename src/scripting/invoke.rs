@@ -210,7 +210,7 @@ fn integral(n: f64) -> Option<i64> {
 }
 
 /// The text of a number where Redis converts one to a string (`%.14g`, integers exactly).
-fn number_text(n: f64) -> String {
+pub(super) fn number_text(n: f64) -> String {
     match integral(n) {
         Some(i) => i.to_string(),
         None => fmt_g(n, 14),

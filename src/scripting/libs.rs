@@ -129,6 +129,7 @@ fn lua_err(e: mlua::Error) -> String {
 // ---------------------------------------------------------------------------------------------
 // cjson
 
+#[derive(Clone, Copy)]
 struct CjsonCfg {
     sparse_convert: bool,
     sparse_ratio: i64,
@@ -160,39 +161,8 @@ impl Default for CjsonCfg {
 pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let cfg = Arc::new(Mutex::new(CjsonCfg::default()));
-    let c = cfg.clone();
-    register(lua, &t, "encode", move |lua, args| {
-        if args.len() != 1 {
-            return Err(arg_error(1, "encode", "expected 1 argument"));
-        }
-        let cfg = c.lock();
-        let mut out = Vec::new();
-        let mut result = Ok(());
-        // SAFETY: the walk only reads the value exec_raw pushed (index 1) and the buffer
-        // belongs to this frame, outside the protected call; the closure leaves exactly the
-        // encoded string on the stack, or nothing.
-        let encoded = unsafe {
-            lua.exec_raw::<Value>(&args[0], |l| {
-                result = json_encode(l, &cfg, 1, 1, &mut out);
-                ffi::lua_settop(l, 0);
-                if result.is_ok() {
-                    push_bytes(l, &out);
-                }
-            })
-        }
-        .map_err(lua_err)?;
-        result?;
-        Ok(vec![encoded])
-    })?;
-    let c = cfg.clone();
-    register(lua, &t, "decode", move |lua, args| {
-        if args.len() != 1 {
-            return Err(arg_error(1, "decode", "expected 1 argument"));
-        }
-        let s = check_string(&args, 0, "decode")?;
-        let cfg = c.lock();
-        Ok(vec![json_decode(lua, &cfg, &s)?])
-    })?;
+    t.raw_set("encode", native_cjson(lua, cjson_encode_native, &cfg)?)?;
+    t.raw_set("decode", native_cjson(lua, cjson_decode_native, &cfg)?)?;
     let c = cfg.clone();
     register(lua, &t, "encode_sparse_array", move |_, args| {
         let mut cfg = c.lock();
@@ -836,7 +806,8 @@ impl JsonParser<'_> {
     }
 }
 
-fn json_decode(lua: &Lua, cfg: &CjsonCfg, s: &[u8]) -> Result<Value, String> {
+/// Pushes the value `s` decodes to (nothing on error).
+unsafe fn json_decode(l: *mut lua_State, cfg: &CjsonCfg, s: &[u8]) -> Result<(), String> {
     // cjson refuses UTF-16/32 input, recognisable by a NUL in the first two bytes.
     if s.len() >= 2 && (s[0] == 0 || s[1] == 0) {
         return Err("JSON parser does not support UTF-16 or UTF-32".into());
@@ -851,26 +822,202 @@ fn json_decode(lua: &Lua, cfg: &CjsonCfg, s: &[u8]) -> Result<Value, String> {
         invalid_numbers: cfg.decode_invalid_numbers,
         string: Vec::new(),
     };
-    let mut result = Ok(());
-    // SAFETY: the parser and its buffers belong to this frame, outside the protected call; the
-    // closure leaves exactly the decoded value on the stack, or nothing.
-    let v = unsafe {
-        lua.exec_raw::<Value>((), |l| {
-            let (tok, at) = p.next();
-            result = p.push(l, tok, at);
-            if result.is_ok() {
-                let (end, eat) = p.next();
-                if end != Tok::End {
-                    result = Err(p.error("the end", end, eat));
-                }
-            }
-            if result.is_err() {
-                ffi::lua_settop(l, 0);
-            }
+    let top = ffi::lua_gettop(l);
+    let (tok, at) = p.next();
+    let mut result = p.push(l, tok, at);
+    if result.is_ok() {
+        let (end, eat) = p.next();
+        if end != Tok::End {
+            result = Err(p.error("the end", end, eat));
+        }
+    }
+    if result.is_err() {
+        ffi::lua_settop(l, top);
+    }
+    result
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native entry points: the hot library functions as Lua C functions (no binding call per use).
+// They follow the library protocol (`true, results...` or `false, message`; bootstrap.lua's
+// wrapper raises the message at the caller's position). A Lua error inside (only an allocation
+// failure at the memory limit can raise one) unwinds their frames with longjmp, so they hold no
+// lock across Lua calls (the cjson configuration is copied first), and a buffer it would skip is
+// only leaked.
+
+thread_local! {
+    /// The encoders' output buffer, kept between calls (taken out while in use).
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Largest encoder buffer kept for the next call.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+fn take_scratch() -> Vec<u8> {
+    let mut v = SCRATCH.with(|c| c.take());
+    v.clear();
+    v
+}
+
+fn put_scratch(v: Vec<u8>) {
+    if v.capacity() <= SCRATCH_KEEP {
+        SCRATCH.with(|c| c.set(v));
+    }
+}
+
+/// Returns from a native library function: `true` and the values pushed above `base`, or
+/// `false` and the message.
+unsafe fn native_return(l: *mut lua_State, base: c_int, r: Result<(), String>) -> c_int {
+    match r {
+        Ok(()) => {
+            let n = ffi::lua_gettop(l) - base;
+            ffi::lua_pushboolean(l, 1);
+            ffi::lua_insert(l, base + 1);
+            n + 1
+        }
+        Err(msg) => {
+            ffi::lua_settop(l, base);
+            ffi::lua_pushboolean(l, 0);
+            push_bytes(l, msg.as_bytes());
+            2
+        }
+    }
+}
+
+/// A cjson function as a C closure over its instance's configuration: upvalue 1 points at the
+/// configuration, upvalue 2 is a userdata owning a reference to it (so it lives as long as
+/// the closure).
+fn native_cjson(
+    lua: &Lua,
+    f: ffi::lua_CFunction,
+    cfg: &Arc<Mutex<CjsonCfg>>,
+) -> mlua::Result<mlua::Function> {
+    let keeper = lua.create_any_userdata(cfg.clone())?;
+    let ptr = Arc::as_ptr(cfg) as *mut std::ffi::c_void;
+    // SAFETY: pushes a light userdata and closes `f` over it and the keeper exec_raw pushed.
+    unsafe {
+        lua.exec_raw::<mlua::Function>(keeper, |l| {
+            ffi::lua_pushlightuserdata(l, ptr);
+            ffi::lua_insert(l, 1);
+            ffi::lua_pushcclosure(l, f, 2);
         })
     }
-    .map_err(lua_err)?;
-    result.map(|()| v)
+}
+
+/// The configuration of the cjson instance a native function belongs to, copied.
+unsafe fn cjson_cfg(l: *mut lua_State) -> CjsonCfg {
+    let cfg = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const Mutex<CjsonCfg>;
+    *(*cfg).lock()
+}
+
+/// `luaL_checklstring` on the stack: strings, and numbers as Lua prints them.
+unsafe fn raw_check_string(l: *mut lua_State, i: c_int, func: &str) -> Result<Vec<u8>, String> {
+    match ffi::lua_type(l, i) {
+        ffi::LUA_TSTRING => Ok(to_bytes(l, i).to_vec()),
+        ffi::LUA_TNUMBER => Ok(super::invoke::number_text(ffi::lua_tonumber(l, i)).into_bytes()),
+        ffi::LUA_TNONE => Err(arg_error(i as usize, func, "string expected, got no value")),
+        _ => Err(arg_error(
+            i as usize,
+            func,
+            &format!("string expected, got {}", raw_type_name(l, i)),
+        )),
+    }
+}
+
+/// An optional integer argument (`luaL_checknumber` when present; 0 when absent or nil).
+unsafe fn raw_opt_int(l: *mut lua_State, i: c_int, func: &str) -> Result<i64, String> {
+    match ffi::lua_type(l, i) {
+        ffi::LUA_TNONE | ffi::LUA_TNIL => Ok(0),
+        ffi::LUA_TNUMBER => Ok(ffi::lua_tonumber(l, i) as i64),
+        ffi::LUA_TSTRING => lua_str_to_number(to_bytes(l, i))
+            .map(|n| n as i64)
+            .ok_or_else(|| arg_error(i as usize, func, "number expected, got string")),
+        _ => Err(arg_error(
+            i as usize,
+            func,
+            &format!("number expected, got {}", raw_type_name(l, i)),
+        )),
+    }
+}
+
+/// cjson.encode(value)
+unsafe extern "C-unwind" fn cjson_encode_native(l: *mut lua_State) -> c_int {
+    let cfg = cjson_cfg(l);
+    let n = ffi::lua_gettop(l);
+    if n != 1 {
+        return native_return(l, n, Err(arg_error(1, "encode", "expected 1 argument")));
+    }
+    let mut out = take_scratch();
+    let r = json_encode(l, &cfg, 1, 1, &mut out);
+    ffi::lua_settop(l, 1);
+    if r.is_ok() {
+        push_bytes(l, &out);
+    }
+    put_scratch(out);
+    native_return(l, 1, r)
+}
+
+/// cjson.decode(text)
+unsafe extern "C-unwind" fn cjson_decode_native(l: *mut lua_State) -> c_int {
+    let cfg = cjson_cfg(l);
+    let n = ffi::lua_gettop(l);
+    if n != 1 {
+        return native_return(l, n, Err(arg_error(1, "decode", "expected 1 argument")));
+    }
+    let r = match raw_check_string(l, 1, "decode") {
+        Ok(s) => json_decode(l, &cfg, &s),
+        Err(e) => Err(e),
+    };
+    native_return(l, 1, r)
+}
+
+/// cmsgpack.pack(value, ...)
+unsafe extern "C-unwind" fn mp_pack_native(l: *mut lua_State) -> c_int {
+    let n = ffi::lua_gettop(l);
+    if n == 0 {
+        return native_return(
+            l,
+            0,
+            Err(arg_error(0, "pack", "MessagePack pack needs input.")),
+        );
+    }
+    let mut out = take_scratch();
+    for i in 1..=n {
+        mp_encode(l, i, 0, &mut out);
+    }
+    push_bytes(l, &out);
+    put_scratch(out);
+    native_return(l, n, Ok(()))
+}
+
+/// cmsgpack.unpack(data)
+unsafe extern "C-unwind" fn mp_unpack_native(l: *mut lua_State) -> c_int {
+    let n = ffi::lua_gettop(l);
+    let r = mp_unpack_full(l, "unpack", 0, 0, true);
+    native_return(l, n, r)
+}
+
+/// cmsgpack.unpack_one(data, [offset])
+unsafe extern "C-unwind" fn mp_unpack_one_native(l: *mut lua_State) -> c_int {
+    let n = ffi::lua_gettop(l);
+    let r = match raw_opt_int(l, 2, "unpack_one") {
+        Ok(offset) => mp_unpack_full(l, "unpack_one", 1, offset, false),
+        Err(e) => Err(e),
+    };
+    native_return(l, n, r)
+}
+
+/// cmsgpack.unpack_limit(data, limit, [offset])
+unsafe extern "C-unwind" fn mp_unpack_limit_native(l: *mut lua_State) -> c_int {
+    let n = ffi::lua_gettop(l);
+    let r = match (
+        raw_opt_int(l, 2, "unpack_limit"),
+        raw_opt_int(l, 3, "unpack_limit"),
+    ) {
+        (Ok(limit), Ok(offset)) => mp_unpack_full(l, "unpack_limit", limit, offset, false),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    native_return(l, n, r)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -880,49 +1027,21 @@ const MSGPACK_MAX_NESTING: usize = 16;
 
 pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    register(lua, &t, "pack", |lua, args| {
-        if args.is_empty() {
-            return Err(arg_error(0, "pack", "MessagePack pack needs input."));
-        }
-        let mut out = Vec::new();
-        // SAFETY: the walk only reads the arguments exec_raw pushed and the buffer belongs to
-        // this frame; the closure leaves exactly the packed string on the stack.
-        let packed = unsafe {
-            lua.exec_raw::<Value>(args, |l| {
-                for i in 1..=ffi::lua_gettop(l) {
-                    mp_encode(l, i, 0, &mut out);
-                }
-                ffi::lua_settop(l, 0);
-                push_bytes(l, &out);
-            })
-        }
-        .map_err(lua_err)?;
-        Ok(vec![packed])
-    })?;
-    register(lua, &t, "unpack", |lua, args| {
-        mp_unpack_full(lua, &args, "unpack", 0, 0, true)
-    })?;
-    register(lua, &t, "unpack_one", |lua, args| {
-        let offset = opt_int(&args, 1, "unpack_one")?;
-        mp_unpack_full(lua, &args, "unpack_one", 1, offset, false)
-    })?;
-    register(lua, &t, "unpack_limit", |lua, args| {
-        let limit = opt_int(&args, 1, "unpack_limit")?;
-        let offset = opt_int(&args, 2, "unpack_limit")?;
-        mp_unpack_full(lua, &args, "unpack_limit", limit, offset, false)
-    })?;
+    // SAFETY: the native functions follow the C function protocol.
+    unsafe {
+        t.raw_set("pack", lua.create_c_function(mp_pack_native)?)?;
+        t.raw_set("unpack", lua.create_c_function(mp_unpack_native)?)?;
+        t.raw_set("unpack_one", lua.create_c_function(mp_unpack_one_native)?)?;
+        t.raw_set(
+            "unpack_limit",
+            lua.create_c_function(mp_unpack_limit_native)?,
+        )?;
+    }
     t.raw_set("_NAME", "cmsgpack")?;
     t.raw_set("_VERSION", "lua-cmsgpack 0.4.0")?;
     t.raw_set("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo")?;
     t.raw_set("_DESCRIPTION", "MessagePack C implementation for Lua")?;
     Ok(t)
-}
-
-fn opt_int(args: &MultiValue, i: usize, func: &str) -> Result<i64, String> {
-    match args.get(i) {
-        None | Some(Value::Nil) => Ok(0),
-        _ => Ok(check_number(args, i, func)? as i64),
-    }
 }
 
 fn mp_encode_int(n: i64, out: &mut Vec<u8>) {
@@ -1151,15 +1270,16 @@ unsafe fn mp_decode(l: *mut lua_State, c: &mut MpCur, depth: usize) -> Result<()
     }
 }
 
-fn mp_unpack_full(
-    lua: &Lua,
-    args: &MultiValue,
+/// Pushes the values of the string argument (index 1) from `offset`, at most `limit` of them
+/// (all with `decode_all`); unpack_one/unpack_limit push the next offset first.
+unsafe fn mp_unpack_full(
+    l: *mut lua_State,
     func: &str,
     limit: i64,
     offset: i64,
     decode_all: bool,
-) -> LibResult {
-    let s = check_string(args, 0, func)?;
+) -> Result<(), String> {
+    let s = raw_check_string(l, 1, func)?;
     let len = s.len() as i64;
     if offset < 0 || limit < 0 {
         return Err(format!(
@@ -1175,36 +1295,27 @@ fn mp_unpack_full(
         data: &s[offset as usize..],
         pos: 0,
     };
-    let mut result = Ok(());
-    // SAFETY: the cursor and input belong to this frame, outside the protected call; the
-    // closure leaves exactly the results on the stack, or nothing.
-    let values = unsafe {
-        lua.exec_raw::<MultiValue>((), |l| {
-            let mut cnt = 0;
-            while c.pos < c.data.len() && cnt < limit {
-                ffi::lua_checkstack(l, 1);
-                if let Err(e) = mp_decode(l, &mut c, 0) {
-                    result = Err(e);
-                    ffi::lua_settop(l, 0);
-                    return;
-                }
-                cnt += 1;
-            }
-            if !decode_all {
-                let left = c.data.len() - c.pos;
-                let next = if left == 0 { -1 } else { len - left as i64 };
-                ffi::lua_pushnumber(l, next as f64);
-                ffi::lua_insert(l, 1);
-            }
-        })
+    let base = ffi::lua_gettop(l);
+    let mut cnt = 0;
+    while c.pos < c.data.len() && cnt < limit {
+        ffi::lua_checkstack(l, 1);
+        if let Err(e) = mp_decode(l, &mut c, 0) {
+            ffi::lua_settop(l, base);
+            return Err(match e {
+                MpErr::Eof => "Missing bytes in input.".into(),
+                MpErr::BadFmt => "Bad data format in input.".into(),
+                MpErr::Lua(e) => e,
+            });
+        }
+        cnt += 1;
     }
-    .map_err(lua_err)?;
-    match result {
-        Ok(()) => Ok(values.into_iter().collect()),
-        Err(MpErr::Eof) => Err("Missing bytes in input.".into()),
-        Err(MpErr::BadFmt) => Err("Bad data format in input.".into()),
-        Err(MpErr::Lua(e)) => Err(e),
+    if !decode_all {
+        let left = c.data.len() - c.pos;
+        let next = if left == 0 { -1 } else { len - left as i64 };
+        ffi::lua_pushnumber(l, next as f64);
+        ffi::lua_insert(l, base + 1);
     }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
