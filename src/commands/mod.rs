@@ -901,7 +901,7 @@ fn take_world<'a>(
         if let Some(h) = hold {
             h.release();
         }
-        let g = wait_for_world(
+        return wait_for_world(
             srv,
             client,
             wbuf,
@@ -909,37 +909,35 @@ fn take_world<'a>(
             argv,
             || world.try_read(),
             |t| world.try_read_for(t),
-        )?;
-        return Ok(WorldGuard::Read(g));
+        )
+        .map(WorldGuard::Read);
     }
-    let Some(h) = hold else {
-        let g = wait_for_world(
-            srv,
-            client,
-            wbuf,
-            cmd,
-            argv,
-            || world.try_write(),
-            |t| world.try_write_for(t),
-        )?;
-        return Ok(WorldGuard::Write(g));
-    };
-    if h.runs >= WorldHold::MAX_RUNS {
+    let mut hold = hold;
+    if let Some(h) = hold.as_deref_mut() {
+        if h.guard.is_some() && h.runs < WorldHold::MAX_RUNS {
+            h.runs += 1;
+            return Ok(WorldGuard::Held);
+        }
+        // Past MAX_RUNS: let the other thread in before taking it again.
         h.release();
     }
-    if h.guard.is_none() {
-        h.guard = Some(wait_for_world(
-            srv,
-            client,
-            wbuf,
-            cmd,
-            argv,
-            || world.try_write(),
-            |t| world.try_write_for(t),
-        )?);
-    }
-    h.runs += 1;
-    Ok(WorldGuard::Held)
+    let g = wait_for_world(
+        srv,
+        client,
+        wbuf,
+        cmd,
+        argv,
+        || world.try_write(),
+        |t| world.try_write_for(t),
+    )?;
+    Ok(match hold {
+        Some(h) => {
+            h.guard = Some(g);
+            h.runs = 1;
+            WorldGuard::Held
+        }
+        None => WorldGuard::Write(g),
+    })
 }
 
 /// How long a command waits at the world lock between two looks at the running script.

@@ -19,7 +19,7 @@ use std::ffi::{c_char, c_int, c_void};
 use bytes::Bytes;
 use mlua::ffi::{self, lua_State};
 
-use super::vm::{error_buff, fmt_g, lua_number_to_i64, stack_ok, RunState, MAX_REPLY_DEPTH};
+use super::vm::{error_buff, fmt_g, lua_number_to_i64, stack_ok, RunState, Vm, MAX_REPLY_DEPTH};
 use crate::commands::{self, Flags};
 use crate::protocol::Out;
 
@@ -62,14 +62,39 @@ struct Invocation<'a, 'o> {
     error: Option<String>,
 }
 
-/// Runs the function at registry reference `func` with `state` as the run state, writing its
-/// reply to `out` (or returning the error reply's text).
-///
-/// # Safety
-/// `l` is the VM's main state, used by nothing else meanwhile (the caller holds the VM's lock),
-/// and `refs`/`func` are live registry references in it.
+/// Runs a cached script (`eval`: KEYS/ARGV as globals) or a function (keys and args as its
+/// parameters) with `state` as the run state, writing its reply to `out`; `Err` is the error
+/// reply's text (nothing is left in `out` then).
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn call(
+pub fn call(
+    vm: &Vm,
+    func: &mlua::RegistryKey,
+    keys: &[Bytes],
+    args: &[Bytes],
+    eval: bool,
+    name: &str,
+    state: &mut RunState,
+    out: &mut Out,
+) -> Result<(), String> {
+    // SAFETY: the state belongs to `vm`, which the caller holds locked (the VM mutex), and the
+    // references were made by it and are alive (held by `vm` and the caller).
+    unsafe {
+        call_raw(
+            vm.raw.0,
+            vm.refs,
+            func.id(),
+            keys,
+            args,
+            eval,
+            name,
+            state,
+            out,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn call_raw(
     l: *mut lua_State,
     refs: Refs,
     func: c_int,

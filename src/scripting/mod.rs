@@ -200,11 +200,11 @@ impl Busy {
     }
 }
 
-/// Runs `f`, which blocks the thread, after handing this tokio worker's core (its queued tasks
-/// and the I/O driver) to another thread, when running on a multi-threaded runtime.
 /// How long a script must have been running before arriving commands wait in the busy gate.
 const GATE_AFTER_MS: u64 = 2;
 
+/// Runs `f`, which blocks the thread, after handing this tokio worker's core (its queued tasks
+/// and the I/O driver) to another thread, when running on a multi-threaded runtime.
 fn blocking_section(f: impl FnOnce()) {
     let multi = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
@@ -237,8 +237,6 @@ pub struct State {
     pub scratch: BytesMut,
     /// The scripts' client, kept between calls.
     pub script_client: Option<Client>,
-    /// Script and function calls so far.
-    pub calls: u64,
     pub scripts: HashMap<Sha, Script, ahash::RandomState>,
     pub scripts_bytes: usize,
     pub libs: functions::Libraries,
@@ -277,7 +275,6 @@ impl Scripting {
                 vm,
                 scratch: BytesMut::new(),
                 script_client: None,
-                calls: 0,
                 scripts: HashMap::default(),
                 scripts_bytes: 0,
                 libs: functions::Libraries::default(),
@@ -444,10 +441,16 @@ pub fn run(
         err: String::new(),
     };
     scripting.busy.begin(is_eval, threshold, name, ctx.argv);
-    let mark = ctx.out.buf.len();
-    let result = st
-        .vm
-        .call(func, keys, args, is_eval, name, &mut state, &mut ctx.out);
+    let result = invoke::call(
+        &st.vm,
+        func,
+        keys,
+        args,
+        is_eval,
+        name,
+        &mut state,
+        &mut ctx.out,
+    );
     scripting.busy.end();
     // The script's commands counted their own changes (server.dirty) as they ran; the script
     // is logged as its writes' effects (Redis 7's effects replication), in one MULTI/EXEC.
@@ -459,22 +462,15 @@ pub fn run(
         st.scratch = state.buf;
     }
     st.script_client = Some(state.client);
-    st.calls += 1;
-    if st.calls.is_multiple_of(REFRESH_EVERY) {
-        scripting.refresh(st);
-    }
-    result.map_err(|e| {
-        ctx.out.buf.truncate(mark);
-        CmdError::Msg(e.into())
-    })
+    // The other INFO counters change only with the cache and the libraries.
+    scripting
+        .lua_memory
+        .store(st.vm.lua.used_memory(), Ordering::Relaxed);
+    result.map_err(|e| CmdError::Msg(e.into()))
 }
 
 /// Largest `redis.call` reply buffer kept for the next script.
 const SCRATCH_KEEP: usize = 64 * 1024;
-
-/// Script calls between two refreshes of the INFO counters (the Lua heap size changes with
-/// every call; the others are refreshed whenever they change).
-const REFRESH_EVERY: u64 = 64;
 
 /// Called by dispatch for every command before it takes any lock: while a script runs, waits
 /// until it ends or passes `busy-reply-threshold`, then answers BUSY (`Some(Err)`), serves
@@ -506,7 +502,7 @@ pub fn busy_gate(
     });
     // Only a script that has run past the threshold makes others busy: another client's
     // script may have started the moment the one waited for ended.
-    if !busy.is_running() || !busy.timed_out.load(Ordering::Acquire) {
+    if !busy.timed_out() {
         return None;
     }
     let table = crate::commands::table();

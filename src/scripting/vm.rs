@@ -21,7 +21,6 @@ use mlua::{
 use super::{Busy, ScriptFlags};
 use crate::client::Client;
 use crate::commands;
-use crate::protocol::Out;
 use crate::server::Server;
 
 /// Instructions between two checks of the time limit and the kill flag.
@@ -75,8 +74,8 @@ pub struct Vm {
     script_env: Table,
     function_env: Table,
     set_loading: Function,
-    raw: RawState,
-    refs: super::invoke::Refs,
+    pub(super) raw: RawState,
+    pub(super) refs: super::invoke::Refs,
     /// Keep the registry entries behind `refs` alive.
     _held: [RegistryKey; 3],
 }
@@ -235,41 +234,10 @@ impl Vm {
             )),
         }
     }
-
-    /// Runs a cached script (`eval`: KEYS/ARGV as globals) or a function (keys and args as its
-    /// parameters) with `state` as the run state, writing its reply into `out`; `Err` is the
-    /// error reply's text.
-    #[allow(clippy::too_many_arguments)]
-    pub fn call(
-        &self,
-        func: &RegistryKey,
-        keys: &[Bytes],
-        args: &[Bytes],
-        eval: bool,
-        name: &str,
-        state: &mut RunState,
-        out: &mut Out,
-    ) -> Result<(), String> {
-        // SAFETY: the state belongs to this VM, which the caller holds locked; the references
-        // were made by this VM and are alive (held by `self` and the caller).
-        unsafe {
-            super::invoke::call(
-                self.raw.0,
-                self.refs,
-                func.id(),
-                keys,
-                args,
-                eval,
-                name,
-                state,
-                out,
-            )
-        }
-    }
 }
 
 /// The VM's main Lua state, for the per-call path ([`super::invoke`]).
-struct RawState(*mut mlua::ffi::lua_State);
+pub(super) struct RawState(pub(super) *mut mlua::ffi::lua_State);
 
 // SAFETY: the pointer is only used while the VM's lock is held, like the `Lua` it belongs to.
 unsafe impl Send for RawState {}

@@ -113,20 +113,25 @@ impl RawClient {
             if let Some(n) = reply_len(&self.buf) {
                 return self.buf.drain(..n).collect();
             }
-            let mut chunk = [0u8; 16384];
-            let left = deadline.saturating_duration_since(Instant::now());
-            let n = tokio::time::timeout(left, self.sock.read(&mut chunk))
-                .await
-                .expect("reply within 5s")
-                .expect("read");
-            if n == 0 {
-                panic!(
-                    "connection closed; buffered: {:?}",
-                    String::from_utf8_lossy(&self.buf)
-                );
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.read_more(deadline).await;
         }
+    }
+
+    /// Appends what the next read returns to the buffer (panics past `deadline` or on close).
+    async fn read_more(&mut self, deadline: Instant) {
+        let mut chunk = [0u8; 16384];
+        let left = deadline.saturating_duration_since(Instant::now());
+        let n = tokio::time::timeout(left, self.sock.read(&mut chunk))
+            .await
+            .expect("reply within 5s")
+            .expect("read");
+        if n == 0 {
+            panic!(
+                "connection closed; buffered: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
     }
 
     /// Reads until what was received ends with `suffix` (5 s timeout), without decoding it
@@ -134,14 +139,7 @@ impl RawClient {
     pub async fn read_until_suffix(&mut self, suffix: &[u8]) -> Vec<u8> {
         let deadline = Instant::now() + Duration::from_secs(5);
         while !self.buf.ends_with(suffix) {
-            let mut chunk = [0u8; 16384];
-            let left = deadline.saturating_duration_since(Instant::now());
-            let n = tokio::time::timeout(left, self.sock.read(&mut chunk))
-                .await
-                .expect("reply within 5s")
-                .expect("read");
-            assert!(n > 0, "connection closed");
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.read_more(deadline).await;
         }
         std::mem::take(&mut self.buf)
     }
