@@ -76,35 +76,7 @@ pub fn call(
     state: &mut RunState,
     out: &mut Out,
 ) -> Result<(), String> {
-    // SAFETY: the state belongs to `vm`, which the caller holds locked (the VM mutex), and the
-    // references were made by it and are alive (held by `vm` and the caller).
-    unsafe {
-        call_raw(
-            vm.raw.0,
-            vm.refs,
-            func.id(),
-            keys,
-            args,
-            eval,
-            name,
-            state,
-            out,
-        )
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-unsafe fn call_raw(
-    l: *mut lua_State,
-    refs: Refs,
-    func: c_int,
-    keys: &[Bytes],
-    args: &[Bytes],
-    eval: bool,
-    name: &str,
-    state: &mut RunState,
-    out: &mut Out,
-) -> Result<(), String> {
+    let (l, refs, func) = (vm.raw.0, vm.refs, func.id());
     let mark = out.buf.len();
     let mut inv = Invocation {
         refs,
@@ -120,10 +92,23 @@ unsafe fn call_raw(
     // before `state` can go away.
     let prev = CURRENT.with(|c| c.replace(std::ptr::from_mut(state).cast::<RunState<'static>>()));
     let _stack = super::vm::StackBase::enter();
+    // SAFETY: `l` is `vm`'s main state, which the caller holds locked (the VM mutex), and the
+    // references were made by it and are alive (held by `vm` and the caller).
+    unsafe { enter(l, refs.entry, &mut inv, mark) };
+    CURRENT.with(|c| c.set(prev));
+    match inv.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Runs [`entry`] for `inv` in a protected call; a failure outside the script's own protected
+/// call drops what was written from `mark` on and becomes the error.
+unsafe fn enter(l: *mut lua_State, entry_ref: c_int, inv: &mut Invocation, mark: usize) {
     let top = ffi::lua_gettop(l);
     ffi::lua_checkstack(l, 3);
-    ffi::lua_rawgeti_(l, ffi::LUA_REGISTRYINDEX, refs.entry);
-    ffi::lua_pushlightuserdata(l, &mut inv as *mut Invocation as *mut c_void);
+    ffi::lua_rawgeti_(l, ffi::LUA_REGISTRYINDEX, entry_ref);
+    ffi::lua_pushlightuserdata(l, inv as *mut Invocation as *mut c_void);
     let status = ffi::lua_pcall(l, 1, 0, 0);
     if status != 0 {
         // Only a failure outside the script's own protected call gets here (out of memory while
@@ -135,16 +120,12 @@ unsafe fn call_raw(
         };
         inv.out.buf.truncate(mark);
         inv.error = Some(format!(
-            "ERR Error running script {name}, {}",
+            "ERR Error running script {}, {}",
+            inv.name,
             msg.chars().take(100).collect::<String>()
         ));
     }
     ffi::lua_settop(l, top);
-    CURRENT.with(|c| c.set(prev));
-    match inv.error {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
 }
 
 /// The protected body of a call: its only argument is the [`Invocation`].
