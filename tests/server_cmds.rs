@@ -112,6 +112,34 @@ async fn info_default_sections_fields_and_format() {
     srv.stop().await;
 }
 
+/// `used_memory` is the allocator's count of live bytes (jemalloc, as in Redis): a 32 MB value
+/// shows up in it and leaves it again when deleted (the count is process-wide: the margin is for
+/// this binary's other tests, running meanwhile).
+#[tokio::test]
+async fn used_memory_follows_what_is_stored() {
+    let srv = TestServer::start().await;
+    let mut c = srv.client().await;
+    let used = |text: &str| {
+        field(text, "used_memory")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap()
+    };
+    // Allocated before the first reading: this process's own copy is not the server's.
+    let big = "x".repeat(32 << 20);
+    let text = info(&mut c, &["memory"]).await;
+    assert!(
+        field(&text, "mem_allocator").is_some_and(|a| a.starts_with("jemalloc-5.")),
+        "{text}"
+    );
+    let before = used(&text);
+    assert_eq!(c.cmd_str(&["SET", "big", &big]).await, "+OK\r\n");
+    let with = used(&info(&mut c, &["memory"]).await);
+    assert!(with - before >= 28 << 20, "{before} -> {with}");
+    assert_eq!(c.cmd_str(&["DEL", "big"]).await, ":1\r\n");
+    let after = used(&info(&mut c, &["memory"]).await);
+    assert!(with - after >= 28 << 20, "{with} -> {after}");
+}
+
 #[tokio::test]
 async fn info_counts_commands_errors_keys_and_persistence() {
     let srv = TestServer::start().await;

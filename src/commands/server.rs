@@ -950,18 +950,20 @@ fn human(n: u64) -> String {
     }
 }
 
-/// Bytes the allocator has handed out and not yet freed (glibc's `mallinfo2`, all arenas).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+/// Bytes the allocator has handed out and not yet freed (jemalloc's `stats.allocated`, the
+/// usable size of every live allocation: what Redis's `used_memory` counts too).
 fn allocated_bytes() -> u64 {
-    // SAFETY: mallinfo2 only reads the allocator's own statistics.
-    let mi = unsafe { libc::mallinfo2() };
-    (mi.uordblks + mi.hblkhd) as u64
+    // The statistics are a snapshot, refreshed by advancing the epoch.
+    if tikv_jemalloc_ctl::epoch::advance().is_err() {
+        return rss_bytes();
+    }
+    tikv_jemalloc_ctl::stats::allocated::read().map_or_else(|_| rss_bytes(), |b| b as u64)
 }
 
-/// Without glibc's statistics, the resident set size is the honest upper bound.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn allocated_bytes() -> u64 {
-    rss_bytes()
+/// `jemalloc-5.3.1`, as Redis names its allocator (major.minor.bugfix of the linked jemalloc).
+fn allocator_name() -> String {
+    let v = tikv_jemalloc_ctl::version::read().unwrap_or("0.0.0");
+    format!("jemalloc-{}", v.split('-').next().unwrap_or(v))
 }
 
 /// Resident set size, from /proc/self/statm.
@@ -1143,7 +1145,7 @@ fn info_section(ctx: &Ctx, name: &str, s: &mut String) {
                 }
             );
             line!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
-            line!("mem_allocator:libc");
+            line!("mem_allocator:{}", allocator_name());
             line!("lazyfree_pending_objects:0");
         }
         "persistence" => {
