@@ -92,6 +92,27 @@ fn timeout_exempt(info: &ClientInfo) -> bool {
         || info.pubsub.load(Ordering::Relaxed)
 }
 
+/// Resolves the second time it is polled, having woken its task the first time: a task woken
+/// while it runs goes to the back of its worker's run queue (tokio's `yield_now` would instead
+/// wait for the worker's next poll of the I/O driver, one more system call per round).
+struct BehindReadyTasks(bool);
+
+impl std::future::Future for BehindReadyTasks {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
 pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>) {
     let authed = !srv.auth_required();
     let mut client = Client::new(info.clone(), authed);
@@ -106,7 +127,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     let mut last_io = Instant::now();
 
     loop {
-        let (limits, qlimit, idle) = {
+        let (limits, qlimit, idle, one_thread) = {
             let s = srv.config.read();
             (
                 Limits {
@@ -115,6 +136,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                 },
                 s.client_query_buffer_limit,
                 s.timeout,
+                s.io_threads == 1,
             )
         };
         // Redis checks the query buffer right after reading, before running anything in it.
@@ -135,6 +157,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                         if argv.is_empty() {
                             continue;
                         }
+                        commands::wait_world(srv, &client, &argv, &mut hold).await;
                         let mark = wbuf.len();
                         let flow =
                             commands::execute_held(srv, &mut client, &mut wbuf, argv, &mut hold);
@@ -200,6 +223,14 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             info.outbound.drain_into(&mut wbuf);
         }
         if !wbuf.is_empty() {
+            // Redis writes its replies in `beforeSleep`, after every client with input ready has
+            // run: a client process with many connections is woken once per round, not once per
+            // reply (waking an idle CPU is an interprocessor interrupt, a VM exit under a
+            // hypervisor). A yielded task runs again once this worker's other ready tasks have.
+            // With more worker threads, the yields would wake idle workers instead.
+            if one_thread && srv.connected.load(Ordering::Relaxed) > 1 {
+                BehindReadyTasks(false).await;
+            }
             aof_barrier(srv, &mut client).await;
             info.obuf.store(wbuf.len(), Ordering::Relaxed);
             srv.stats

@@ -71,6 +71,7 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.io_threads)
         .enable_all()
         .build()
     {

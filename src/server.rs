@@ -204,6 +204,9 @@ pub struct Server {
     /// EXEC and other whole-server operations hold the write side. Taken before any shard lock;
     /// never held across an `.await`.
     pub world: RwLock<()>,
+    /// Signalled when the world lock's write side is released (see [`Server::world_write`]):
+    /// connections waiting to run a script or EXEC wait for it without holding their thread.
+    pub world_free: tokio::sync::Notify,
     pub clients: DashMap<u64, Arc<ClientInfo>>,
     pub monitors: crate::client::Monitors,
     /// Channel and pattern subscriptions (see `pubsub.rs`).
@@ -232,7 +235,43 @@ pub struct Server {
     pub fatal: parking_lot::Mutex<Option<String>>,
 }
 
+/// The world lock's write side; releasing it wakes one connection waiting in
+/// `commands::wait_world` (the others' turn comes with the next release).
+pub struct WorldWrite<'a> {
+    guard: Option<parking_lot::RwLockWriteGuard<'a, ()>>,
+    free: &'a tokio::sync::Notify,
+}
+
+impl Drop for WorldWrite<'_> {
+    fn drop(&mut self) {
+        self.guard = None;
+        self.free.notify_one();
+    }
+}
+
 impl Server {
+    /// The world lock's write side, waiting for it (threads, not tasks: see `commands`).
+    pub fn world_write(&self) -> WorldWrite<'_> {
+        self.world_write_guard(self.world.write())
+    }
+
+    pub fn world_try_write(&self) -> Option<WorldWrite<'_>> {
+        self.world.try_write().map(|g| self.world_write_guard(g))
+    }
+
+    pub fn world_try_write_for(&self, t: std::time::Duration) -> Option<WorldWrite<'_>> {
+        self.world
+            .try_write_for(t)
+            .map(|g| self.world_write_guard(g))
+    }
+
+    fn world_write_guard<'a>(&'a self, g: parking_lot::RwLockWriteGuard<'a, ()>) -> WorldWrite<'a> {
+        WorldWrite {
+            guard: Some(g),
+            free: &self.world_free,
+        }
+    }
+
     pub fn new(settings: Settings) -> Arc<Server> {
         let databases = settings.databases;
         let (shutdown_tx, _) = watch::channel(false);
@@ -240,6 +279,7 @@ impl Server {
             config: Config::new(settings),
             ks: Keyspace::new(databases),
             world: RwLock::new(()),
+            world_free: tokio::sync::Notify::new(),
             clients: DashMap::new(),
             monitors: Default::default(),
             pubsub: crate::pubsub::PubSub::default(),

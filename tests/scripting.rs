@@ -550,6 +550,58 @@ async fn concurrent_short_scripts_are_never_busy() {
     s.stop().await;
 }
 
+/// With several worker threads (`io-threads 2`), scripts that find the world lock taken wait
+/// for it as tasks (`commands::wait_world`), pipelined ones keep it across their batch, and
+/// plain commands take it shared in between: a read-modify-write script is still never
+/// interleaved with another one (no increment is lost), and the plain INCRs all land too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_on_several_threads_stay_atomic() {
+    let s = TestServer::with(|s| s.io_threads = 2).await;
+    let mut c = s.client().await;
+    let script = "local v = tonumber(redis.call('GET', KEYS[1]) or '0') \
+        redis.call('SET', KEYS[1], v + 1) return v + 1";
+    let sha = c.cmd_str(&["SCRIPT", "LOAD", script]).await;
+    let sha = sha.lines().nth(1).expect("a SHA").to_string();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let addr = s.addr;
+        let sha = sha.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut c = RawClient::connect(addr).await;
+            for _ in 0..100 {
+                if i % 2 == 0 {
+                    let r = c.cmd_str(&["EVALSHA", &sha, "1", "rmw"]).await;
+                    assert!(r.starts_with(':'), "{r}");
+                } else {
+                    // A pipeline: four scripts and a plain command in one batch.
+                    let mut req = Vec::new();
+                    for _ in 0..4 {
+                        req.extend_from_slice(
+                            format!(
+                                "*4\r\n$7\r\nEVALSHA\r\n$40\r\n{sha}\r\n$1\r\n1\r\n$3\r\nrmw\r\n"
+                            )
+                            .as_bytes(),
+                        );
+                    }
+                    req.extend_from_slice(b"*2\r\n$4\r\nINCR\r\n$5\r\nplain\r\n");
+                    c.send_raw(&req).await;
+                    for _ in 0..5 {
+                        let r = c.read_reply().await;
+                        assert_eq!(r[0], b':', "{}", String::from_utf8_lossy(&r));
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // 4 clients x 100 single scripts + 4 clients x 100 batches of 4.
+    assert_eq!(c.cmd_str(&["GET", "rmw"]).await, "$4\r\n2000\r\n");
+    assert_eq!(c.cmd_str(&["GET", "plain"]).await, "$3\r\n400\r\n");
+    s.stop().await;
+}
+
 /// cjson's encode/decode are C closures over their instance's configuration: a function kept
 /// from a `cjson.new()` instance still works (with that instance's settings) after the instance
 /// table itself is collected, and instances do not share settings.

@@ -314,7 +314,7 @@ pub fn start(srv: &Arc<Server>, enable: bool, world_held: bool) -> Result<(), St
         let _ = aof.sync_all();
     }
     let (incr, manifest) = {
-        let _w = (!world_held).then(|| srv.world.write());
+        let _w = (!world_held).then(|| srv.world_write());
         let locked_at = Instant::now();
         let (incr, manifest) = aof
             .switch_incr(&paths, enable)

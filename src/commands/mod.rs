@@ -857,7 +857,7 @@ fn reject(
 /// before it waits for anything.
 #[derive(Default)]
 pub struct WorldHold<'a> {
-    guard: Option<parking_lot::RwLockWriteGuard<'a, ()>>,
+    guard: Option<crate::server::WorldWrite<'a>>,
     runs: u32,
 }
 
@@ -876,13 +876,59 @@ impl<'a> WorldHold<'a> {
     }
 }
 
+/// Before an exclusive command (script, EXEC, ...) runs while another connection's script or
+/// EXEC holds the world lock: waits for the lock as a task, leaving the thread to other
+/// connections, and keeps it in `hold` for the command. A thread that blocked here instead would
+/// only spin and sleep beside the holder (every script runs alone anyway), and pass the lock
+/// back and forth between the worker threads at every script; a task woken by the release runs
+/// next on the releasing thread. Returns without the lock when the lock is free or shared (the
+/// command takes it as usual), or once the holder is a script past `busy-reply-threshold`, which
+/// the command's busy gate answers.
+pub async fn wait_world<'a>(
+    srv: &'a Arc<Server>,
+    client: &Client,
+    argv: &[Bytes],
+    hold: &mut WorldHold<'a>,
+) {
+    if hold.guard.is_some() || !srv.world.is_locked_exclusive() {
+        return;
+    }
+    let table = table();
+    let Ok(cmd) = table.resolve(argv) else {
+        return;
+    };
+    let queued = client.multi.is_some()
+        && cmd
+            .parent
+            .map_or(cmd.def.name, |p| table.commands[p].def.name)
+            != "exec";
+    if cmd.def.lock != Lock::World || queued {
+        return;
+    }
+    loop {
+        let free = srv.world_free.notified();
+        tokio::pin!(free);
+        free.as_mut().enable();
+        if let Some(g) = srv.world_try_write() {
+            hold.guard = Some(g);
+            hold.runs = 0;
+            return;
+        }
+        if !srv.world.is_locked_exclusive() || srv.scripting.busy.timed_out() {
+            return;
+        }
+        // Releases that do not notify are rare (none today); the slice bounds them anyway.
+        let _ = tokio::time::timeout(WORLD_WAIT_SLICE, free).await;
+    }
+}
+
 /// The world lock as a command holds it.
 enum WorldGuard<'a> {
     /// Already held exclusively: by the EXEC or script this command runs in, or in the
     /// connection's [`WorldHold`].
     Held,
     Read(#[allow(dead_code)] parking_lot::RwLockReadGuard<'a, ()>),
-    Write(#[allow(dead_code)] parking_lot::RwLockWriteGuard<'a, ()>),
+    Write(#[allow(dead_code)] crate::server::WorldWrite<'a>),
 }
 
 /// Takes the world lock for a top-level command: exclusive for `Lock::World` commands (kept in
@@ -927,8 +973,8 @@ fn take_world<'a>(
         wbuf,
         cmd,
         argv,
-        || world.try_write(),
-        |t| world.try_write_for(t),
+        || srv.world_try_write(),
+        |t| srv.world_try_write_for(t),
     )?;
     Ok(match hold {
         Some(h) => {

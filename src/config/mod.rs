@@ -56,6 +56,9 @@ pub struct Settings {
     pub logfile: String,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
+    /// Worker threads running connections (`io-threads`; 1, like Redis's single thread, unless
+    /// configured).
+    pub io_threads: usize,
     /// Already clamped to 1..=500, as Redis does.
     pub hz: u32,
     /// Absolute working directory (`dir`); the process changes into it at startup.
@@ -94,6 +97,7 @@ impl Default for Settings {
             logfile: String::new(),
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            io_threads: 1,
             hz: 10,
             dir: std::env::current_dir()
                 .map(|p| p.to_string_lossy().into_owned())
@@ -159,6 +163,7 @@ impl Settings {
             "logfile" => self.logfile.clone(),
             "slowlog-log-slower-than" => self.slowlog_log_slower_than.to_string(),
             "slowlog-max-len" => self.slowlog_max_len.to_string(),
+            "io-threads" => self.io_threads.to_string(),
             "hz" => self.hz.to_string(),
             "dir" => self.dir.clone(),
             "appendonly" => yes_no(self.appendonly),
@@ -214,6 +219,7 @@ impl Settings {
                 self.slowlog_log_slower_than = num(v, self.slowlog_log_slower_than)
             }
             "slowlog-max-len" => self.slowlog_max_len = num(v, self.slowlog_max_len),
+            "io-threads" => self.io_threads = num(v, self.io_threads),
             // Redis accepts any hz but clamps it to 1..=500 (updateHZ).
             "hz" => self.hz = num::<i64>(v, 10).clamp(1, 500) as u32,
             "dir" => self.dir = v.to_string(),

@@ -429,7 +429,7 @@ pub static DIRECTIVES: &[Directive] = &[
     // Integers
     int("databases", None, I | H, 1, INT_MAX, "16"),
     int("port", None, M | H, 0, 65535, "6379"),
-    int("io-threads", None, I, 1, 128, "1"),
+    int("io-threads", None, I | H, 1, 128, "1"),
     int("auto-aof-rewrite-percentage", None, H, 0, INT_MAX, "100"),
     int(
         "cluster-replica-validity-factor",

@@ -16,8 +16,9 @@
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use mlua::ffi::{self, lua_State};
+use smallvec::SmallVec;
 
 use super::vm::{error_buff, fmt_g, lua_number_to_i64, stack_ok, RunState, Vm, MAX_REPLY_DEPTH};
 use crate::commands::{self, Flags};
@@ -336,16 +337,24 @@ unsafe fn run_call(l: *mut lua_State, n: c_int) -> Called {
     if n == 0 {
         return Called::fail("ERR Please specify at least one argument for this redis lib call");
     }
-    let mut argv = Vec::with_capacity(n as usize);
+    // The arguments are copied into one buffer, and argv slices it: one allocation per call.
+    let size: usize = (1..=n)
+        .map(|i| match ffi::lua_type(l, i) {
+            ffi::LUA_TSTRING => ffi::lua_objlen(l, i),
+            _ => 24,
+        })
+        .sum();
+    let mut all = BytesMut::with_capacity(size);
+    let mut ends: SmallVec<[usize; 16]> = SmallVec::new();
     for i in 1..=n {
         match ffi::lua_type(l, i) {
-            ffi::LUA_TSTRING => argv.push(Bytes::copy_from_slice(to_bytes(l, i))),
+            ffi::LUA_TSTRING => all.extend_from_slice(to_bytes(l, i)),
             ffi::LUA_TNUMBER => {
                 let x = ffi::lua_tonumber(l, i);
-                argv.push(Bytes::from(match integral(x) {
-                    Some(v) => v.to_string(),
-                    None => fmt_g(x, 17),
-                }))
+                match integral(x) {
+                    Some(v) => all.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+                    None => all.extend_from_slice(fmt_g(x, 17).as_bytes()),
+                }
             }
             _ => {
                 return Called::fail(
@@ -353,7 +362,18 @@ unsafe fn run_call(l: *mut lua_State, n: c_int) -> Called {
                 )
             }
         }
+        ends.push(all.len());
     }
+    let all = all.freeze();
+    let mut start = 0;
+    let argv: Vec<Bytes> = ends
+        .iter()
+        .map(|&end| {
+            let a = all.slice(start..end);
+            start = end;
+            a
+        })
+        .collect();
     let Some(state) = current() else {
         return Called::fail("ERR redis.call can only be called inside a script invocation");
     };
