@@ -521,16 +521,19 @@ async fn scripts_touch_undeclared_keys_and_other_databases() {
     );
 }
 
+/// SCRIPT LOAD's digest of `body`.
+async fn script_load(c: &mut RawClient, body: &str) -> String {
+    let reply = c.cmd_str(&["SCRIPT", "LOAD", body]).await;
+    reply.lines().nth(1).expect("a SHA").to_string()
+}
+
 /// Many clients running short scripts at once: each waits its turn and none is told BUSY (a
 /// client woken when one script ended used to find the next one running and answer -BUSY).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_short_scripts_are_never_busy() {
     let s = TestServer::start().await;
     let mut c = s.client().await;
-    let sha = c
-        .cmd_str(&["SCRIPT", "LOAD", "return redis.call('INCR', KEYS[1])"])
-        .await;
-    let sha = sha.lines().nth(1).expect("a SHA").to_string();
+    let sha = script_load(&mut c, "return redis.call('INCR', KEYS[1])").await;
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let addr = s.addr;
@@ -560,8 +563,7 @@ async fn scripts_on_several_threads_stay_atomic() {
     let mut c = s.client().await;
     let script = "local v = tonumber(redis.call('GET', KEYS[1]) or '0') \
         redis.call('SET', KEYS[1], v + 1) return v + 1";
-    let sha = c.cmd_str(&["SCRIPT", "LOAD", script]).await;
-    let sha = sha.lines().nth(1).expect("a SHA").to_string();
+    let sha = script_load(&mut c, script).await;
     let mut tasks = Vec::new();
     for i in 0..8 {
         let addr = s.addr;

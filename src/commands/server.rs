@@ -953,6 +953,18 @@ fn human(n: u64) -> String {
 /// Bytes the allocator has handed out and not yet freed (jemalloc's `stats.allocated`, the
 /// usable size of every live allocation: what Redis's `used_memory` counts too).
 fn allocated_bytes() -> u64 {
+    // Blocks freed into this thread's cache still count as allocated until the cache is
+    // flushed (with one worker thread, the cache that holds the connections' buffers).
+    // SAFETY: `thread.tcache.flush` reads and writes nothing through the null pointers.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"thread.tcache.flush".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
     // The statistics are a snapshot, refreshed by advancing the epoch.
     if tikv_jemalloc_ctl::epoch::advance().is_err() {
         return rss_bytes();
