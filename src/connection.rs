@@ -125,9 +125,11 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     let mut stop = srv.shutdown_signal();
     let mut closing = false;
     let mut last_io = Instant::now();
+    // The runtime's own count (`io-threads` for the binary; whatever runtime embeds the library).
+    let one_thread = tokio::runtime::Handle::current().metrics().num_workers() == 1;
 
     loop {
-        let (limits, qlimit, idle, one_thread) = {
+        let (limits, qlimit, idle) = {
             let s = srv.config.read();
             (
                 Limits {
@@ -136,7 +138,6 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                 },
                 s.client_query_buffer_limit,
                 s.timeout,
-                s.io_threads == 1,
             )
         };
         // Redis checks the query buffer right after reading, before running anything in it.

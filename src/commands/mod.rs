@@ -897,11 +897,10 @@ pub async fn wait_world<'a>(
     let Ok(cmd) = table.resolve(argv) else {
         return;
     };
-    let queued = client.multi.is_some()
-        && cmd
-            .parent
-            .map_or(cmd.def.name, |p| table.commands[p].def.name)
-            != "exec";
+    let top = cmd
+        .parent
+        .map_or(cmd.def.name, |p| table.commands[p].def.name);
+    let queued = client.multi.is_some() && !transactions::runs_inside_multi(top);
     if cmd.def.lock != Lock::World || queued {
         return;
     }

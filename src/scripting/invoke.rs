@@ -621,27 +621,14 @@ unsafe fn write_table(l: *mut lua_State, t: c_int, out: &mut Out, resp3: bool, d
     }
     if field_of(l, t, b"map", ffi::LUA_TTABLE) {
         let m = ffi::lua_gettop(l);
-        let n = count_pairs(l, m);
-        out.map(n);
-        ffi::lua_pushnil(l);
-        while ffi::lua_next(l, m) != 0 {
-            let top = ffi::lua_gettop(l);
-            write_reply(l, top - 1, out, resp3, depth + 1);
-            write_reply(l, top, out, resp3, depth + 1);
-            ffi::lua_settop(l, top - 1);
-        }
+        out.map(count_pairs(l, m));
+        write_pairs(l, m, out, resp3, depth, true);
         return;
     }
     if field_of(l, t, b"set", ffi::LUA_TTABLE) {
-        let s = ffi::lua_gettop(l);
-        let n = count_pairs(l, s);
-        out.set(n);
-        ffi::lua_pushnil(l);
-        while ffi::lua_next(l, s) != 0 {
-            let top = ffi::lua_gettop(l);
-            write_reply(l, top - 1, out, resp3, depth + 1);
-            ffi::lua_settop(l, top - 1);
-        }
+        let m = ffi::lua_gettop(l);
+        out.set(count_pairs(l, m));
+        write_pairs(l, m, out, resp3, depth, false);
         return;
     }
     if field_of(l, t, b"verbatim_string", ffi::LUA_TTABLE) {
@@ -688,6 +675,26 @@ unsafe fn write_table(l: *mut lua_State, t: c_int, out: &mut Out, resp3: bool, d
 }
 
 /// How many pairs `next` walks in the table at absolute index `t`.
+/// Writes the keys of table `t` (and their values, for a map) as reply elements.
+unsafe fn write_pairs(
+    l: *mut lua_State,
+    t: c_int,
+    out: &mut Out<'_>,
+    resp3: bool,
+    depth: usize,
+    values: bool,
+) {
+    ffi::lua_pushnil(l);
+    while ffi::lua_next(l, t) != 0 {
+        let top = ffi::lua_gettop(l);
+        write_reply(l, top - 1, out, resp3, depth + 1);
+        if values {
+            write_reply(l, top, out, resp3, depth + 1);
+        }
+        ffi::lua_settop(l, top - 1);
+    }
+}
+
 unsafe fn count_pairs(l: *mut lua_State, t: c_int) -> usize {
     let mut n = 0;
     ffi::lua_pushnil(l);
