@@ -158,7 +158,7 @@ fn type_cmd(ctx: &mut Ctx) -> CmdResult {
 fn keys(ctx: &mut Ctx) -> CmdResult {
     let pat = ctx.arg(1);
     let all = pat == b"*";
-    let now = ctx.ks.now;
+    let now = ctx.ks.expire_now;
     // Borrowed key slices, not `Bytes` clones: cloning would turn every stored key into a
     // shared allocation just to list it.
     let mut found: Vec<&[u8]> = Vec::new();
@@ -209,7 +209,7 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
     }
 
     let db = ctx.ks.db;
-    let now = ctx.ks.now;
+    let now = ctx.ks.expire_now;
     let count = count as usize;
     let mut shard = (cursor & (store::SHARDS as u64 - 1)) as usize;
     let mut left_plus = cursor >> SHARD_BITS;
@@ -284,7 +284,7 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
 /// RANDOMKEY
 fn randomkey(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.ks.db;
-    let now = ctx.ks.now;
+    let now = ctx.ks.expire_now;
     let mut rng = rand::thread_rng();
     loop {
         let sizes: Vec<usize> = ctx.ks.shards().map(|(_, s)| s.len()).collect();

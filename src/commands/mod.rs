@@ -707,10 +707,24 @@ pub enum Prop {
 
 /// An execution unit of several commands (EXEC, a script): the keys they made ready, served
 /// once the unit is over, and their AOF effects, logged as one MULTI/EXEC block.
-#[derive(Default)]
 pub struct Unit {
     pub ready: Vec<(usize, Bytes)>,
     pub effects: Vec<(usize, Vec<Bytes>)>,
+    /// When the unit started (Unix ms). Its commands decide whether keys have expired by this
+    /// time, as Redis 7.0's `keyIsExpired` does inside EXEC (`fixed_time_expire`) and scripts
+    /// (`scriptTimeSnapshot`), so a key cannot expire between two commands of one unit; TTLs
+    /// and new expiry times still use the current time, as there.
+    pub now: u64,
+}
+
+impl Unit {
+    pub fn new(now: u64) -> Unit {
+        Unit {
+            ready: Vec::new(),
+            effects: Vec::new(),
+            now,
+        }
+    }
 }
 
 /// `Bytes` of a static string (propagated command names and keywords).
@@ -1202,6 +1216,10 @@ fn run_held<'a>(
                 srv.ks.lock_slots(db, &mut all, now)
             }
         };
+        let mut ks = ks;
+        if let Some(unit) = &in_exec {
+            ks.expire_now = unit.now;
+        }
         let mark = wbuf.len();
         let mut ctx = Ctx {
             srv,

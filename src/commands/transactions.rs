@@ -106,7 +106,7 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.out.array(m.queue.len());
     let t = table();
-    let mut unit = super::Unit::default();
+    let mut unit = super::Unit::new(ctx.ks.now);
     for (id, argv) in m.queue {
         let Some(cmd) = t.commands.get(id) else {
             continue;

@@ -434,7 +434,7 @@ pub fn run(
     let mut state = vm::RunState {
         srv: ctx.srv,
         client,
-        unit: crate::commands::Unit::default(),
+        unit: crate::commands::Unit::new(ctx.ks.now),
         read_only: ro || flags.has(ScriptFlags::NO_WRITES),
         busy: &scripting.busy,
         buf: std::mem::take(&mut st.scratch),

@@ -327,6 +327,7 @@ impl Keyspace {
             db,
             guards,
             now,
+            expire_now: now,
             expired: Vec::new(),
         }
     }
@@ -338,6 +339,7 @@ impl Keyspace {
             db,
             guards: SmallVec::new(),
             now,
+            expire_now: now,
             expired: Vec::new(),
         }
     }
@@ -471,6 +473,9 @@ pub struct Locked<'a> {
     guards: Guards<'a>,
     /// The command's notion of "now" (Unix ms), fixed when it started, as Redis caches it.
     pub now: u64,
+    /// The time keys expire by: `now`, or for a command inside EXEC or a script the time the
+    /// transaction or script started (see [`crate::commands::Unit::now`]).
+    pub expire_now: u64,
     /// Keys deleted by lazy expiry during this command, as (db, key).
     pub expired: Vec<(usize, Bytes)>,
 }
@@ -534,7 +539,7 @@ impl<'a> Locked<'a> {
     }
 
     fn lookup_in(&mut self, db: usize, key: &[u8], touch: bool) -> Option<&mut Entry> {
-        let now = self.now;
+        let now = self.expire_now;
         let slot = (db as u32, self.ks.shard_of(key) as u32);
         let idx = self.guards.iter().position(|(s, _)| *s == slot)?;
         let expired = {
@@ -583,7 +588,7 @@ impl<'a> Locked<'a> {
     }
 
     pub fn del_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
-        let now = self.now;
+        let now = self.expire_now;
         let shard = self.shard_in(db, key)?;
         let e = shard.remove(key)?;
         if e.expire_at != 0 && e.expire_at <= now {
