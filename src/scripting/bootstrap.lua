@@ -215,27 +215,6 @@ local function err_handler(err)
 end
 rawset_(G, "__redis__err__handler", err_handler)
 
--- Library functions report errors as (false, message); raise them at the caller's position,
--- as luaL_error does.
-local function lib_call(f)
-  return raw.cwrap(f, true)
-end
-local function wrap_lib(t)
-  for k, v in next_, t do
-    if type_(v) == "function" then
-      t[k] = lib_call(v)
-    end
-  end
-  return t
-end
-for _, name in ipairs_({ "cjson", "cmsgpack", "struct", "bit" }) do
-  wrap_lib(rawget_(G, name))
-end
-local cjson_new = rawget_(G, "cjson").new
-rawget_(G, "cjson").new = function()
-  return wrap_lib(cjson_new())
-end
-
 -- Library tables become read-only proxies.
 for _, name in ipairs_({ "string", "table", "math", "coroutine", "cjson", "cmsgpack", "struct", "bit" }) do
   local t = rawget_(G, name)

@@ -420,10 +420,18 @@ unsafe fn run_call(l: *mut lua_State, n: c_int) -> Called {
 
 fn line<'a>(buf: &'a [u8], pos: &mut usize) -> Result<&'a [u8], &'static str> {
     let rest = buf.get(*pos..).unwrap_or_default();
-    let end = rest
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .ok_or("truncated reply")?;
+    let mut end = 0;
+    loop {
+        let i = rest[end..]
+            .iter()
+            .position(|&b| b == b'\r')
+            .ok_or("truncated reply")?;
+        end += i;
+        if rest.get(end + 1) == Some(&b'\n') {
+            break;
+        }
+        end += 1;
+    }
     *pos += end + 2;
     Ok(&rest[..end])
 }

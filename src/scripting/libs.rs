@@ -14,7 +14,7 @@ use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 use parking_lot::Mutex;
 
 use super::invoke::{push_bytes, to_bytes};
-use super::vm::{fmt_g, lua_number_to_i64};
+use super::vm::{fmt_g, fmt_g_into, lua_number_to_i64};
 
 type LibResult = Result<Vec<Value>, String>;
 
@@ -38,7 +38,7 @@ fn register(
         }
         Ok(out)
     })?;
-    t.raw_set(name, func)
+    t.raw_set(name, super::vm::raising_closure(lua, &func, true)?)
 }
 
 fn type_name(v: Option<&Value>) -> &'static str {
@@ -304,12 +304,11 @@ fn json_number(cfg: &CjsonCfg, n: f64, out: &mut Vec<u8>) -> Result<(), String> 
     } else if n.is_infinite() {
         out.extend_from_slice(if n > 0.0 { b"inf" } else { b"-inf" });
     } else {
-        let s = if cfg.precision == 14 {
-            fmt_g(n, 14)
+        if cfg.precision == 14 {
+            fmt_g_into(n, 14, out);
         } else {
-            format_g_prec(n, cfg.precision)
-        };
-        out.extend_from_slice(s.as_bytes());
+            out.extend_from_slice(format_g_prec(n, cfg.precision).as_bytes());
+        }
     }
     Ok(())
 }
@@ -530,12 +529,23 @@ struct JsonParser<'a> {
     depth: i64,
     max_depth: i64,
     invalid_numbers: bool,
+    /// The last string token: `plain` is its range in `data` when it had no escapes, else its
+    /// unescaped bytes are in `string`.
+    plain: Option<(usize, usize)>,
     string: Vec<u8>,
 }
 
 impl JsonParser<'_> {
     fn at(&self, i: usize) -> u8 {
         self.data.get(i).copied().unwrap_or(0)
+    }
+
+    /// The bytes of the last string token.
+    fn string(&self) -> &[u8] {
+        match self.plain {
+            Some((a, b)) => &self.data[a..b],
+            None => &self.string,
+        }
     }
 
     fn starts_with(&self, s: &[u8]) -> bool {
@@ -647,6 +657,16 @@ impl JsonParser<'_> {
     fn string_token(&mut self) -> (Tok, usize) {
         let start = self.pos;
         self.pos += 1;
+        // Most strings hold no escape: they are used where they are.
+        let body = &self.data[self.pos..];
+        if let Some(n) = body.iter().position(|&c| matches!(c, b'"' | b'\\' | 0)) {
+            if body[n] == b'"' {
+                self.plain = Some((self.pos, self.pos + n));
+                self.pos += n + 1;
+                return (Tok::Str, start);
+            }
+        }
+        self.plain = None;
         self.string.clear();
         loop {
             let c = self.at(self.pos);
@@ -731,7 +751,7 @@ impl JsonParser<'_> {
     /// Pushes the value starting with `tok` (inside a protected call, see `decode`).
     unsafe fn push(&mut self, l: *mut lua_State, tok: Tok, at: usize) -> Result<(), String> {
         match tok {
-            Tok::Str => push_bytes(l, &self.string),
+            Tok::Str => push_bytes(l, self.string()),
             Tok::Number(n) => ffi::lua_pushnumber(l, n),
             Tok::Boolean(b) => ffi::lua_pushboolean(l, b as c_int),
             Tok::Null => ffi::lua_pushlightuserdata(l, std::ptr::null_mut()),
@@ -757,7 +777,7 @@ impl JsonParser<'_> {
                     if tok != Tok::Str {
                         return Err(self.error("object key string", tok, at));
                     }
-                    push_bytes(l, &self.string);
+                    push_bytes(l, self.string());
                     let (colon, cat) = self.next();
                     if colon != Tok::Colon {
                         return Err(self.error("colon", colon, cat));
@@ -806,20 +826,21 @@ impl JsonParser<'_> {
     }
 }
 
-/// Pushes the value `s` decodes to (nothing on error).
-unsafe fn json_decode(l: *mut lua_State, cfg: &CjsonCfg, s: &[u8]) -> Result<(), String> {
+/// Pushes the value the text in `data` decodes to (nothing on error); `data` ends with the NUL
+/// that terminates the text, as the C string cjson parses does.
+unsafe fn json_decode(l: *mut lua_State, cfg: &CjsonCfg, data: &[u8]) -> Result<(), String> {
+    let s = &data[..data.len() - 1];
     // cjson refuses UTF-16/32 input, recognisable by a NUL in the first two bytes.
     if s.len() >= 2 && (s[0] == 0 || s[1] == 0) {
         return Err("JSON parser does not support UTF-16 or UTF-32".into());
     }
-    let mut data = s.to_vec();
-    data.push(0);
     let mut p = JsonParser {
-        data: &data,
+        data,
         pos: 0,
         depth: 0,
         max_depth: cfg.decode_max_depth,
         invalid_numbers: cfg.decode_invalid_numbers,
+        plain: None,
         string: Vec::new(),
     };
     let top = ffi::lua_gettop(l);
@@ -838,12 +859,11 @@ unsafe fn json_decode(l: *mut lua_State, cfg: &CjsonCfg, s: &[u8]) -> Result<(),
 }
 
 // ---------------------------------------------------------------------------------------------
-// Native entry points: the hot library functions as Lua C functions (no binding call per use).
-// They follow the library protocol (`true, results...` or `false, message`; bootstrap.lua's
-// wrapper raises the message at the caller's position). A Lua error inside (only an allocation
-// failure at the memory limit can raise one) unwinds their frames with longjmp, so they hold no
-// lock across Lua calls (the cjson configuration is copied first), and a buffer it would skip is
-// only leaked.
+// Native entry points: the hot library functions as Lua C functions (no binding call per use,
+// no wrapper). They raise their errors themselves, at the caller's position. A Lua error inside
+// (an allocation failure at the memory limit, or their own error) unwinds their frames with
+// longjmp, so they hold no lock across Lua calls (the cjson configuration is copied first), drop
+// their Rust values before raising, and a buffer an allocation failure skips is only leaked.
 
 thread_local! {
     /// The encoders' output buffer, kept between calls (taken out while in use).
@@ -865,21 +885,19 @@ fn put_scratch(v: Vec<u8>) {
     }
 }
 
-/// Returns from a native library function: `true` and the values pushed above `base`, or
-/// `false` and the message.
+/// Returns from a native library function the values pushed above `base`, or raises the
+/// message at the caller's position (as `luaL_error` does). The caller must hold no Rust value
+/// with a destructor: `lua_error` unwinds with longjmp.
 unsafe fn native_return(l: *mut lua_State, base: c_int, r: Result<(), String>) -> c_int {
     match r {
-        Ok(()) => {
-            let n = ffi::lua_gettop(l) - base;
-            ffi::lua_pushboolean(l, 1);
-            ffi::lua_insert(l, base + 1);
-            n + 1
-        }
+        Ok(()) => ffi::lua_gettop(l) - base,
         Err(msg) => {
             ffi::lua_settop(l, base);
-            ffi::lua_pushboolean(l, 0);
+            ffi::luaL_where(l, 1);
             push_bytes(l, msg.as_bytes());
-            2
+            drop(msg);
+            ffi::lua_concat(l, 2);
+            ffi::lua_error(l)
         }
     }
 }
@@ -964,9 +982,19 @@ unsafe extern "C-unwind" fn cjson_decode_native(l: *mut lua_State) -> c_int {
     if n != 1 {
         return native_return(l, n, Err(arg_error(1, "decode", "expected 1 argument")));
     }
-    let r = match raw_check_string(l, 1, "decode") {
-        Ok(s) => json_decode(l, &cfg, &s),
-        Err(e) => Err(e),
+    let r = if ffi::lua_type(l, 1) == ffi::LUA_TSTRING {
+        // Lua keeps a NUL after every string's bytes: parse the string where it is.
+        let mut len = 0;
+        let p = ffi::lua_tolstring(l, 1, &mut len) as *const u8;
+        json_decode(l, &cfg, std::slice::from_raw_parts(p, len + 1))
+    } else {
+        match raw_check_string(l, 1, "decode") {
+            Ok(mut s) => {
+                s.push(0);
+                json_decode(l, &cfg, &s)
+            }
+            Err(e) => Err(e),
+        }
     };
     native_return(l, 1, r)
 }

@@ -247,7 +247,7 @@ unsafe impl Send for RawState {}
 /// tail-called by `return redis.call(...)`, losing the script's frame, and with it the
 /// `@user_script:N` position Redis reports. With `add_where`, string errors get the caller's
 /// position prefix, as `luaL_error` adds it.
-fn raising_closure(lua: &Lua, f: &Function, add_where: bool) -> mlua::Result<Function> {
+pub(super) fn raising_closure(lua: &Lua, f: &Function, add_where: bool) -> mlua::Result<Function> {
     // SAFETY: the closure only pushes a C closure over the two arguments exec_raw pushed.
     unsafe {
         lua.exec_raw::<Function>((f.clone(), add_where), |state| {
@@ -382,8 +382,22 @@ pub fn error_field(v: &Value) -> Option<String> {
     }
 }
 
-/// C's `printf("%.<prec>g", d)`.
+/// C's `printf("%.<prec>g", d)` (`prec` 14 or 17).
 pub fn fmt_g(d: f64, prec: usize) -> String {
+    let mut out = Vec::new();
+    fmt_g_into(d, prec, &mut out);
+    // SAFETY: %g output and integer digits are ASCII.
+    unsafe { String::from_utf8_unchecked(out) }
+}
+
+/// [`fmt_g`], appended to `out`. Integral values below 10^prec print as their digits under %g,
+/// so they skip printf's floating-point formatting (negative zero prints "-0" and takes it).
+pub fn fmt_g_into(d: f64, prec: usize, out: &mut Vec<u8>) {
+    let limit = if prec == 17 { 1e17 } else { 1e14 };
+    if d.fract() == 0.0 && d.abs() < limit && !(d == 0.0 && d.is_sign_negative()) {
+        out.extend_from_slice(itoa::Buffer::new().format(d as i64).as_bytes());
+        return;
+    }
     let mut buf = [0u8; 64];
     let fmt: &[u8] = if prec == 17 { b"%.17g\0" } else { b"%.14g\0" };
     // SAFETY: the buffer is large enough for any %g output and snprintf NUL-terminates it.
@@ -396,7 +410,7 @@ pub fn fmt_g(d: f64, prec: usize) -> String {
         )
     };
     let n = (n.max(0) as usize).min(buf.len() - 1);
-    String::from_utf8_lossy(&buf[..n]).into_owned()
+    out.extend_from_slice(&buf[..n]);
 }
 
 /// A Lua number as C's `(long long)` cast does it on x86-64 (out of range and NaN give i64::MIN).
