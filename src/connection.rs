@@ -122,11 +122,29 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     let mut rbuf = BytesMut::new();
     let mut wbuf = BytesMut::new();
     let mut dec = RequestDecoder::new();
-    let mut stop = srv.shutdown_signal();
     let mut closing = false;
     let mut last_io = Instant::now();
     // The runtime's own count (`io-threads` for the binary; whatever runtime embeds the library).
     let one_thread = tokio::runtime::Handle::current().metrics().num_workers() == 1;
+    // What the connection waits for besides its socket stays registered from one turn of the
+    // loop to the next: registering a waiter takes a lock and links it into a list other
+    // connections share, and dropping it does the same again. The kill and shutdown futures
+    // end the connection once they resolve, so they are never polled after that.
+    let kill = info.kill.notified();
+    tokio::pin!(kill);
+    let mut stop_rx = srv.shutdown_signal();
+    let stop = async move {
+        let _ = stop_rx.changed().await;
+    };
+    tokio::pin!(stop);
+    let outbound = info.outbound.ready();
+    tokio::pin!(outbound);
+    // The timers are re-armed only when they fire early (or the timeout setting changes).
+    let release = tokio::time::sleep(IDLE_RELEASE);
+    tokio::pin!(release);
+    let idle_timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(idle_timer);
+    let mut idle_armed = 0;
 
     loop {
         let (limits, qlimit, idle) = {
@@ -188,8 +206,16 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                                     }
                                     wbuf.clear();
                                 }
-                                match wait_blocked(srv, &mut sock, &mut rbuf, &info, b, &mut stop)
-                                    .await
+                                match wait_blocked(
+                                    srv,
+                                    &mut sock,
+                                    &mut rbuf,
+                                    &info,
+                                    b,
+                                    kill.as_mut(),
+                                    stop.as_mut(),
+                                )
+                                .await
                                 {
                                     Some(reply) => {
                                         // Whatever served it was logged before the reply was sent
@@ -241,7 +267,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             // limit has asked it to close.
             let written = tokio::select! {
                 r = sock.write_all(&wbuf) => r.is_ok(),
-                _ = info.kill.notified() => false,
+                _ = &mut kill => false,
             };
             if !written {
                 break;
@@ -253,7 +279,9 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                 wbuf = BytesMut::new();
             }
         }
-        if closing || info.is_killed() {
+        // (The select below is biased to the socket: a client that never stops sending must
+        // still see a kill or a shutdown.)
+        if closing || info.is_killed() || srv.is_shutting_down() {
             break;
         }
         if rbuf.is_empty() && rbuf.capacity() > KEEP_BUF {
@@ -263,15 +291,15 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
         info.qbuf.store(rbuf.len(), Ordering::Relaxed);
         info.qbuf_cap.store(rbuf.capacity(), Ordering::Relaxed);
         info.qbuf_peak.fetch_max(rbuf.len(), Ordering::Relaxed);
-        let idle_timer = async {
-            if idle == 0 {
-                std::future::pending::<()>().await
-            } else {
-                tokio::time::sleep_until(last_io + Duration::from_secs(idle)).await
-            }
-        };
+        if idle != idle_armed {
+            idle_timer
+                .as_mut()
+                .reset(last_io + Duration::from_secs(idle.max(1)));
+            idle_armed = idle;
+        }
         let holding = rbuf.is_empty() && (rbuf.capacity() > 0 || wbuf.capacity() > 0);
         tokio::select! {
+            biased;
             // Wait for readiness first and reserve only then, so a quiet connection does not
             // sit on an empty 16 KiB buffer.
             r = sock.readable() => {
@@ -289,17 +317,25 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                     Err(_) => break,
                 }
             }
-            _ = tokio::time::sleep_until(last_io + IDLE_RELEASE), if holding => {
-                rbuf = BytesMut::new();
-                wbuf = BytesMut::new();
-                info.qbuf_cap.store(0, Ordering::Relaxed);
+            _ = &mut outbound => outbound.set(info.outbound.ready()),
+            _ = &mut kill => break,
+            _ = &mut stop => break,
+            _ = &mut release, if holding => {
+                if last_io + IDLE_RELEASE <= Instant::now() {
+                    rbuf = BytesMut::new();
+                    wbuf = BytesMut::new();
+                    info.qbuf_cap.store(0, Ordering::Relaxed);
+                } else {
+                    release.as_mut().reset(last_io + IDLE_RELEASE);
+                }
             }
-            _ = info.outbound.ready() => {}
-            _ = info.kill.notified() => break,
-            _ = stop.changed() => break,
-            _ = idle_timer => {
-                if timeout_exempt(&info) {
+            _ = &mut idle_timer, if idle > 0 => {
+                let deadline = last_io + Duration::from_secs(idle);
+                if deadline > Instant::now() {
+                    idle_timer.as_mut().reset(deadline);
+                } else if timeout_exempt(&info) {
                     last_io = Instant::now();
+                    idle_timer.as_mut().reset(last_io + Duration::from_secs(idle));
                 } else {
                     debug!(client = info.id, "closing idle client");
                     break;
@@ -336,7 +372,8 @@ async fn wait_blocked(
     rbuf: &mut BytesMut,
     info: &Arc<ClientInfo>,
     b: commands::Blocked,
-    stop: &mut tokio::sync::watch::Receiver<bool>,
+    mut kill: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+    mut stop: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
 ) -> Option<Vec<u8>> {
     let commands::Blocked {
         waiter,
@@ -374,11 +411,11 @@ async fn wait_blocked(
                     break None;
                 }
             },
-            _ = info.kill.notified() => {
+            _ = &mut kill => {
                 waiter.try_cancel(None);
                 break None;
             }
-            _ = stop.changed() => {
+            _ = &mut stop => {
                 waiter.try_cancel(None);
                 break None;
             }

@@ -430,6 +430,8 @@ pub async fn start(settings: Settings) -> io::Result<Handle> {
         .collect();
     *srv.bound.write() = addrs.clone();
     let (done_tx, done_rx) = mpsc::channel(1);
+    // Calibrates the command clock before the first command needs it.
+    crate::util::refresh_wall_clock();
     srv.aof.run_background();
     let appendonly = srv.config.read().appendonly;
     if appendonly {

@@ -293,6 +293,29 @@ async fn timeout_closes_idle_clients_but_not_monitors() {
 }
 
 #[tokio::test]
+async fn timeout_set_at_runtime_reaches_connected_clients() {
+    let srv = TestServer::start().await;
+    let mut idle = srv.client().await;
+    assert_eq!(idle.cmd_str(&["PING"]).await, "+PONG\r\n");
+    // Already waiting with no timeout when it is set; a client that keeps talking stays.
+    let mut admin = srv.client().await;
+    assert_eq!(
+        admin.cmd_str(&["CONFIG", "SET", "timeout", "1"]).await,
+        "+OK\r\n"
+    );
+    let busy = tokio::spawn(async move {
+        for _ in 0..6 {
+            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+            assert_eq!(admin.cmd_str(&["PING"]).await, "+PONG\r\n");
+        }
+        admin
+    });
+    assert_eq!(idle.read_to_close().await, b"");
+    let mut admin = busy.await.unwrap();
+    assert_eq!(admin.cmd_str(&["PING"]).await, "+PONG\r\n");
+}
+
+#[tokio::test]
 async fn maxclients_rejects_extra_connections() {
     let srv = TestServer::with(|s| s.maxclients = 1).await;
     let mut a = srv.client().await;

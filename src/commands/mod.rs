@@ -30,10 +30,9 @@ pub mod transactions;
 pub mod zsets;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use ahash::AHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use smallvec::SmallVec;
@@ -1182,7 +1181,7 @@ fn run_held<'a>(
 ) -> Flow {
     let def = cmd.def;
     let resp3 = client.resp3;
-    let start = Instant::now();
+    let start = quanta::Instant::now();
     let now = crate::util::unix_ms_at(start);
     let db = client.db;
     let result;
