@@ -123,7 +123,8 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     let mut wbuf = BytesMut::new();
     let mut dec = RequestDecoder::new();
     let mut closing = false;
-    let mut last_io = Instant::now();
+    // When the connection last read or wrote (the cron's coarse clock: idle times are seconds).
+    let mut last_io = crate::util::coarse_ms();
     // The runtime's own count (`io-threads` for the binary; whatever runtime embeds the library).
     let one_thread = tokio::runtime::Handle::current().metrics().num_workers() == 1;
     // What the connection waits for besides its socket stays registered from one turn of the
@@ -224,7 +225,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                                             client.aof_need = srv.aof.appended();
                                         }
                                         wbuf.extend_from_slice(&reply);
-                                        last_io = Instant::now();
+                                        last_io = crate::util::coarse_ms();
                                     }
                                     None => {
                                         closing = true;
@@ -272,7 +273,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             if !written {
                 break;
             }
-            last_io = Instant::now();
+            last_io = crate::util::coarse_ms();
             info.obuf.store(0, Ordering::Relaxed);
             wbuf.clear();
             if wbuf.capacity() > KEEP_BUF {
@@ -294,7 +295,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
         if idle != idle_armed {
             idle_timer
                 .as_mut()
-                .reset(last_io + Duration::from_secs(idle.max(1)));
+                .reset(deadline_after(last_io, Duration::from_secs(idle.max(1))));
             idle_armed = idle;
         }
         let holding = rbuf.is_empty() && (rbuf.capacity() > 0 || wbuf.capacity() > 0);
@@ -310,7 +311,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                 match sock.try_read_buf(&mut rbuf) {
                     Ok(0) => break,
                     Ok(n) => {
-                        last_io = Instant::now();
+                        last_io = crate::util::coarse_ms();
                         srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -321,21 +322,24 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             _ = &mut kill => break,
             _ = &mut stop => break,
             _ = &mut release, if holding => {
-                if last_io + IDLE_RELEASE <= Instant::now() {
+                let deadline = deadline_after(last_io, IDLE_RELEASE);
+                if deadline <= Instant::now() {
                     rbuf = BytesMut::new();
                     wbuf = BytesMut::new();
                     info.qbuf_cap.store(0, Ordering::Relaxed);
                 } else {
-                    release.as_mut().reset(last_io + IDLE_RELEASE);
+                    release.as_mut().reset(deadline);
                 }
             }
             _ = &mut idle_timer, if idle > 0 => {
-                let deadline = last_io + Duration::from_secs(idle);
+                let deadline = deadline_after(last_io, Duration::from_secs(idle));
                 if deadline > Instant::now() {
                     idle_timer.as_mut().reset(deadline);
                 } else if timeout_exempt(&info) {
-                    last_io = Instant::now();
-                    idle_timer.as_mut().reset(last_io + Duration::from_secs(idle));
+                    last_io = crate::util::coarse_ms();
+                    idle_timer
+                        .as_mut()
+                        .reset(deadline_after(last_io, Duration::from_secs(idle)));
                 } else {
                     debug!(client = info.id, "closing idle client");
                     break;
@@ -350,6 +354,12 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     commands::transactions::unwatch_all(srv, &mut client);
     srv.pubsub.unsubscribe_all(&mut client);
     let _ = sock.shutdown().await;
+}
+
+/// The timer instant `after` past `since` (coarse Unix ms).
+fn deadline_after(since: u64, after: Duration) -> Instant {
+    let due = since.saturating_add(after.as_millis() as u64);
+    Instant::now() + Duration::from_millis(due.saturating_sub(crate::util::coarse_ms()))
 }
 
 /// Holds replies back until the AOF covers the writes they acknowledge, as the fsync policy

@@ -227,6 +227,8 @@ pub struct Server {
     /// Mirrors `busy-reply-threshold`, read by every script call.
     pub busy_reply_threshold_ms: AtomicU64,
     shutdown_tx: watch::Sender<bool>,
+    /// Set with `shutdown_tx`, read on every turn of every connection's loop.
+    shutting_down: AtomicBool,
     /// Addresses actually bound (port 0 resolved).
     pub bound: RwLock<Vec<SocketAddr>>,
     /// The append-only file (see `aof/`).
@@ -294,6 +296,7 @@ impl Server {
             slowlog_max_len: AtomicUsize::new(0),
             busy_reply_threshold_ms: AtomicU64::new(5000),
             shutdown_tx,
+            shutting_down: AtomicBool::new(false),
             bound: RwLock::new(Vec::new()),
             aof: Arc::new(crate::aof::Aof::new()),
             fatal: parking_lot::Mutex::new(None),
@@ -345,6 +348,7 @@ impl Server {
 
     /// Starts a graceful shutdown.
     pub fn shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
         self.shutdown_tx.send_replace(true);
     }
 
@@ -353,7 +357,7 @@ impl Server {
     }
 
     pub fn is_shutting_down(&self) -> bool {
-        *self.shutdown_tx.borrow()
+        self.shutting_down.load(Ordering::Relaxed)
     }
 }
 

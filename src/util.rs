@@ -146,7 +146,18 @@ fn anchor() -> quanta::Instant {
 /// Kept in microseconds, so a derived millisecond is the wall clock's to within a microsecond.
 pub fn refresh_wall_clock() {
     let mono = anchor().elapsed().as_micros() as i64;
-    WALL_OFFSET_US.store(now_us() as i64 - mono, std::sync::atomic::Ordering::Relaxed);
+    let wall = now_us();
+    WALL_OFFSET_US.store(wall as i64 - mono, std::sync::atomic::Ordering::Relaxed);
+    COARSE_MS.store(wall / 1000, std::sync::atomic::Ordering::Relaxed);
+}
+
+static COARSE_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Unix milliseconds as of the cron's last tick (`hz`), without reading a clock: for idle
+/// times measured in seconds (Redis's clientsCron checks them at that pace too).
+#[inline]
+pub fn coarse_ms() -> u64 {
+    COARSE_MS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Unix milliseconds at monotonic instant `t`, without another clock read: commands take one

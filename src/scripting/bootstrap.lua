@@ -1,10 +1,12 @@
 -- Herald's Lua environment, run once when the VM starts (chunk name "=herald"; frames from
 -- this chunk are skipped when an error is attributed to a script line).
 --
--- Redis 7.0 patches Lua with read-only tables; stock Lua 5.1 has none, so every table a script
--- must not modify (the globals, the libraries, `redis`) is an empty proxy whose metatable
--- forwards reads and refuses writes, and the raw-access functions (rawset, rawget, next, pairs,
--- ipairs, setmetatable, getmetatable) see through the proxies.
+-- The tables a script must not modify (the globals, the libraries, `redis`, the string
+-- metatable) are read-only tables of Herald's Lua (vendor/lua-src, Redis's patch): every write,
+-- however it is made, raises "Attempt to modify a readonly table". The environment of FUNCTION
+-- libraries is the one proxy left: an empty table whose metatable forwards reads (to a different
+-- table while a library loads) and refuses writes; the raw-access functions (rawset, rawget,
+-- next, pairs, ipairs, setmetatable, getmetatable) see through it.
 local G, raw = ...
 
 local type_, error_, tostring_, select_, unpack_ = type, error, tostring, select, unpack
@@ -14,7 +16,7 @@ local setmeta, getmeta, setfenv_, loadstring_, load_ = setmetatable, getmetatabl
 local dbg = debug
 
 local RO = "Attempt to modify a readonly table"
-local readonly = setmeta({}, { __mode = "k" }) -- proxy -> real table
+local readonly = setmeta({}, { __mode = "k" }) -- proxy -> what it reads through
 
 local function deny()
   error_(RO, 2)
@@ -24,16 +26,18 @@ local function nonexistent(_, k)
   error_("Script attempted to access nonexistent global variable '" .. tostring_(k) .. "'", 2)
 end
 
--- A read-only view of `t`; `strict` makes reading a missing key an error (the globals, and
--- the tables of the FUNCTION LOAD environment).
+-- Makes `t` and its metatable read-only; `strict` first makes reading a missing key an error
+-- (the globals, and the tables of the FUNCTION LOAD environment). Returns `t`.
 local function protect(t, strict)
-  local p = {}
   if strict then
     setmeta(t, { __index = nonexistent })
   end
-  setmeta(p, { __index = t, __newindex = deny })
-  readonly[p] = t
-  return p
+  local mt = getmeta(t)
+  if mt then
+    raw.readonly(mt)
+  end
+  raw.readonly(t)
+  return t
 end
 
 -- Base functions Redis 7.0 removes.
@@ -91,11 +95,7 @@ local base = {
     if readonly[t] then
       return nil
     end
-    local mt = getmeta(t)
-    if type_(t) == "string" and mt then
-      return protect(mt)
-    end
-    return mt
+    return getmeta(t)
   end,
   loadstring = function(s, name)
     if type_(s) == "string" and s:byte(1) == 27 then
@@ -215,19 +215,21 @@ local function err_handler(err)
 end
 rawset_(G, "__redis__err__handler", err_handler)
 
--- Library tables become read-only proxies.
+-- Library tables become read-only.
 for _, name in ipairs_({ "string", "table", "math", "coroutine", "cjson", "cmsgpack", "struct", "bit" }) do
   local t = rawget_(G, name)
   if t then
-    rawset_(G, name, protect(t))
+    protect(t)
   end
 end
-getmeta("").__index = rawget_(G, "string")
+protect(getmeta(""))
 rawset_(G, "redis", protect(redis_table(false)))
 
--- The environment of EVAL scripts: the protected globals.
+-- The environment of EVAL scripts: the globals, read-only. KEYS and ARGV exist from the start,
+-- so each call replaces them without allocating while the globals are writable (invoke.rs).
+rawset_(G, "KEYS", {})
+rawset_(G, "ARGV", {})
 env_of_scripts = protect(G, true)
-rawset_(G, "_G", env_of_scripts)
 
 -- FUNCTION libraries: while the library code runs, its globals hold only the registration API;
 -- afterwards its functions see the script globals without KEYS/ARGV and a reduced `redis`.

@@ -138,10 +138,15 @@ unsafe extern "C-unwind" fn entry(l: *mut lua_State) -> c_int {
         ffi::lua_rawgeti_(l, ffi::LUA_REGISTRYINDEX, inv.refs.globals);
         push_bytes(l, b"KEYS");
         push_array(l, inv.keys);
-        ffi::lua_rawset(l, 2);
         push_bytes(l, b"ARGV");
         push_array(l, inv.args);
+        // The globals are writable only for these two stores, as Redis opens them to set KEYS;
+        // both keys exist already (bootstrap.lua), so nothing allocates (and nothing can fail)
+        // in between.
+        super::vm::lua_enablereadonlytable(l, 2, 0);
         ffi::lua_rawset(l, 2);
+        ffi::lua_rawset(l, 2);
+        super::vm::lua_enablereadonlytable(l, 2, 1);
         ffi::lua_settop(l, 1);
         ffi::lua_rawgeti_(l, ffi::LUA_REGISTRYINDEX, inv.func);
         0

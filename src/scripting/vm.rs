@@ -120,6 +120,8 @@ impl Vm {
                 })
             })?,
         )?;
+        // SAFETY: `set_readonly` follows the C function protocol.
+        raw.raw_set("readonly", unsafe { lua.create_c_function(set_readonly)? })?;
         let b = busy.clone();
         raw.raw_set(
             "killed",
@@ -254,6 +256,23 @@ pub(super) fn raising_closure(lua: &Lua, f: &Function, add_where: bool) -> mlua:
             mlua::ffi::lua_pushcclosure(state, raise_failures, 2);
         })
     }
+}
+
+// Read-only tables of Herald's Lua (vendor/lua-src/lua-5.1.5/lapi.c, Redis's patch): every
+// write into a table so marked raises "Attempt to modify a readonly table".
+extern "C-unwind" {
+    pub(super) fn lua_enablereadonlytable(
+        l: *mut mlua::ffi::lua_State,
+        idx: std::ffi::c_int,
+        enabled: std::ffi::c_int,
+    );
+}
+
+/// `raw.readonly(t)`: marks table `t` read-only (the bootstrap's `protect`).
+unsafe extern "C-unwind" fn set_readonly(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    mlua::ffi::luaL_checktype(l, 1, mlua::ffi::LUA_TTABLE);
+    lua_enablereadonlytable(l, 1, 1);
+    0
 }
 
 /// The C side of [`raising_closure`]. Holds no Rust values with destructors, since `lua_error`
