@@ -54,6 +54,8 @@ pub struct RequestDecoder {
     args: Vec<Bytes>,
     /// Bytes of `buf` already known to contain no `\n` (for header/inline scanning).
     scanned: usize,
+    /// Where the arguments of a whole request are (see [`scan_whole`]), kept for its capacity.
+    spans: Vec<(usize, usize)>,
 }
 
 impl RequestDecoder {
@@ -87,6 +89,18 @@ impl RequestDecoder {
                     return Ok(None);
                 }
                 if buf[0] == b'*' {
+                    // A request that arrived whole is cut off the buffer in one piece and its
+                    // arguments sliced from it; anything else goes the resumable way below.
+                    self.spans.clear();
+                    if let Some(total) = scan_whole(buf, limits, &mut self.spans) {
+                        let frame = buf.split_to(total).freeze();
+                        self.scanned = 0;
+                        let args = self.spans.iter().map(|&(s, e)| frame.slice(s..e)).collect();
+                        if self.spans.capacity() > PREALLOC_ARGS_MAX {
+                            self.spans = Vec::new();
+                        }
+                        return Ok(Some(args));
+                    }
                     let Some(n) =
                         self.take_len_line(buf, "Protocol error: too big mbulk count string")?
                     else {
@@ -218,6 +232,56 @@ impl RequestDecoder {
         split_args(&line)
             .map(Some)
             .ok_or_else(|| ProtocolError::new("Protocol error: unbalanced quotes in request"))
+    }
+}
+
+/// Scans one whole `*<n>` request at the start of `b` in the form clients send it (`\r\n`
+/// line ends, lengths without sign or leading zeros, within the limits), pushing each
+/// argument's range onto `spans`: the request's length, or `None` when it is incomplete or
+/// unusual in any way. Reads only what is buffered, once per request.
+fn scan_whole(b: &[u8], limits: Limits, spans: &mut Vec<(usize, usize)>) -> Option<usize> {
+    let (n, mut at) = len_header(b, 0, b'*')?;
+    if n == 0 || n as i64 > limits.max_multibulk {
+        return None;
+    }
+    for _ in 0..n {
+        let (len, start) = len_header(b, at, b'$')?;
+        if len as i64 > limits.max_bulk {
+            return None;
+        }
+        let end = start + len;
+        // The two bytes after a bulk are skipped unread, as Redis skips them.
+        if b.len() < end + 2 {
+            return None;
+        }
+        spans.push((start, end));
+        at = end + 2;
+    }
+    Some(at)
+}
+
+/// `<tag><digits>\r\n` at `b[at..]`: the number and where the next line starts, or `None`.
+#[inline]
+fn len_header(b: &[u8], at: usize, tag: u8) -> Option<(usize, usize)> {
+    if *b.get(at)? != tag {
+        return None;
+    }
+    let digits = at + 1;
+    let mut i = digits;
+    let mut n = 0usize;
+    loop {
+        match *b.get(i)? {
+            c @ b'0'..=b'9' => {
+                // At most 18 digits, and "0" only alone: the rest is the careful path's.
+                if i - digits >= 18 || (i > digits && n == 0) {
+                    return None;
+                }
+                n = n * 10 + usize::from(c - b'0');
+                i += 1;
+            }
+            b'\r' if i > digits && *b.get(i + 1)? == b'\n' => return Some((n, i + 2)),
+            _ => return None,
+        }
     }
 }
 
@@ -359,6 +423,56 @@ mod tests {
         }
         assert_eq!(got.unwrap()[2], Bytes::from("value"));
         assert!(buf.is_empty());
+    }
+
+    /// Decodes `input` fed one byte at a time (the resumable path only).
+    fn decode_bytewise(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
+        let mut d = RequestDecoder::new();
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for &b in input {
+            buf.extend_from_slice(&[b]);
+            while let Some(req) = d.decode(&mut buf, Limits::default())? {
+                out.push(req);
+            }
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn whole_requests_decode_as_the_resumable_path_does() {
+        let cases: &[&[u8]] = &[
+            b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n",
+            b"*3\r\n$3\r\nSET\r\n$0\r\n\r\n$10\r\n0123456789\r\n",
+            b"*1\n$4\nPING\r\n",
+            b"*1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n",
+            b"*01\r\n$4\r\nPING\r\n",
+            b"*1\r\n$04\r\nPING\r\n",
+            b"*1\r\n$+4\r\nPING\r\n",
+            b"*1\r\n$-1\r\n",
+            b"*-1\r\n*0\r\n*1\r\n$1\r\nx\r\n",
+            b"*2\r\n$1\r\na\r\n:1\r\n",
+            b"*1\r\n$99999999999999999999\r\n",
+            b"*1\r\n$\r\n",
+        ];
+        for &input in cases {
+            let whole = decode_all(input);
+            assert_eq!(whole, decode_bytewise(input), "{:?}", Bytes::from(input));
+        }
+        // Each argument is exactly its bulk, wherever it sits in the request.
+        let reqs = decode_all(b"*3\r\n$3\r\nSET\r\n$0\r\n\r\n$10\r\n0123456789\r\n").unwrap();
+        assert_eq!(
+            reqs,
+            vec![vec![
+                Bytes::from("SET"),
+                Bytes::new(),
+                Bytes::from("0123456789")
+            ]]
+        );
+        assert_eq!(
+            decode_all(b"*1\r\n$04\r\nPING\r\n").unwrap_err().0,
+            "Protocol error: invalid bulk length"
+        );
     }
 
     #[test]
