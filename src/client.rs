@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use parking_lot::{Mutex, RwLock};
-use tokio::sync::Notify;
 
 /// What CLIENT REPLY selected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +26,58 @@ pub enum ReplyMode {
     Skip,
 }
 
+/// What wakes a connection's task besides its socket, raised by other tasks: frames queued for
+/// it, or the end (a kill, a server shutdown). One waker and a set of bits, checked on every
+/// turn of the connection's loop: a `Notify` per cause took a lock on every poll.
+#[derive(Default)]
+pub struct Signal {
+    bits: AtomicU8,
+    waker: atomic_waker::AtomicWaker,
+}
+
+impl Signal {
+    /// Frames were queued in the client's [`Outbound`].
+    pub const OUTBOUND: u8 = 1;
+    /// The connection must end; stays raised once raised.
+    pub const STOP: u8 = 2;
+
+    pub fn raise(&self, bit: u8) {
+        self.bits.fetch_or(bit, Ordering::AcqRel);
+        self.waker.wake();
+    }
+
+    /// Ready with the bits raised since the last take (STOP is never taken back).
+    pub fn poll_take(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<u8> {
+        if let Some(bits) = self.take() {
+            return std::task::Poll::Ready(bits);
+        }
+        self.waker.register(cx.waker());
+        match self.take() {
+            Some(bits) => std::task::Poll::Ready(bits),
+            None => std::task::Poll::Pending,
+        }
+    }
+
+    /// Resolves with the next raised bits.
+    pub async fn raised(&self) -> u8 {
+        std::future::poll_fn(|cx| self.poll_take(cx)).await
+    }
+
+    /// Resolves once STOP is raised (taking any OUTBOUND on the way: the queue is drained by
+    /// the connection loop whether or not the bit is seen).
+    pub async fn stopped(&self) {
+        while self.raised().await & Self::STOP == 0 {}
+    }
+
+    fn take(&self) -> Option<u8> {
+        if self.bits.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let bits = self.bits.fetch_and(Self::STOP, Ordering::AcqRel);
+        (bits != 0).then_some(bits)
+    }
+}
+
 /// Frames pushed to a client by other connections, accounted in bytes.
 #[derive(Default)]
 pub struct Outbound {
@@ -35,7 +86,6 @@ pub struct Outbound {
     frames: Mutex<VecDeque<Bytes>>,
     /// Bytes queued (kept outside the mutex so the owner can test for work without locking).
     bytes: AtomicUsize,
-    ready: Notify,
 }
 
 impl Outbound {
@@ -47,12 +97,6 @@ impl Outbound {
     /// Frames waiting to be written.
     pub fn pending_frames(&self) -> usize {
         self.frames.lock().len()
-    }
-
-    /// Resolves when something has been pushed since the last drain (a permit is stored if
-    /// nobody is waiting, so a push is never missed).
-    pub async fn ready(&self) {
-        self.ready.notified().await
     }
 
     /// Moves every queued frame into `buf`; returns the bytes moved.
@@ -74,7 +118,6 @@ impl Outbound {
         let len = frame.len();
         self.frames.lock().push_back(frame);
         self.bytes.fetch_add(len, Ordering::AcqRel);
-        self.ready.notify_one();
     }
 
     fn clear(&self) {
@@ -109,8 +152,9 @@ pub struct ClientInfo {
     /// CLIENT SETINFO values; never held across anything else.
     pub lib: Mutex<(Option<Bytes>, Option<Bytes>)>,
     pub killed: AtomicBool,
-    /// Wakes the connection task when it must close (CLIENT KILL, SHUTDOWN).
-    pub kill: Notify,
+    /// Wakes the connection task for queued frames and when it must close (CLIENT KILL,
+    /// output limits, SHUTDOWN).
+    pub signal: Signal,
     pub no_evict: AtomicBool,
     pub no_touch: AtomicBool,
     /// Set while the client waits in a blocking command (`flags=b`).
@@ -155,7 +199,7 @@ impl ClientInfo {
             name: Mutex::new(None),
             lib: Mutex::new((None, None)),
             killed: AtomicBool::new(false),
-            kill: Notify::new(),
+            signal: Signal::default(),
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
@@ -175,7 +219,7 @@ impl ClientInfo {
     /// Asks the connection to close as soon as it can.
     pub fn request_kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
-        self.kill.notify_one();
+        self.signal.raise(Signal::STOP);
     }
 
     pub fn is_killed(&self) -> bool {
@@ -195,6 +239,7 @@ impl ClientInfo {
             return false;
         }
         self.outbound.push(frame);
+        self.signal.raise(Signal::OUTBOUND);
         true
     }
 
@@ -233,6 +278,7 @@ impl ClientInfo {
             return false;
         }
         self.outbound.push(frame);
+        self.signal.raise(Signal::OUTBOUND);
         true
     }
 
@@ -511,6 +557,42 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signal_wakes_and_keeps_stop() {
+        struct Count(AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(count.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let sig = Signal::default();
+        assert!(sig.poll_take(&mut cx).is_pending());
+        sig.raise(Signal::OUTBOUND);
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            1,
+            "a raise wakes the waiting task"
+        );
+        assert_eq!(
+            sig.poll_take(&mut cx),
+            std::task::Poll::Ready(Signal::OUTBOUND)
+        );
+        assert!(sig.poll_take(&mut cx).is_pending(), "OUTBOUND is taken");
+        sig.raise(Signal::STOP);
+        assert_eq!(count.0.load(Ordering::SeqCst), 2);
+        sig.raise(Signal::OUTBOUND);
+        let both = Signal::STOP | Signal::OUTBOUND;
+        assert_eq!(sig.poll_take(&mut cx), std::task::Poll::Ready(both));
+        assert_eq!(
+            sig.poll_take(&mut cx),
+            std::task::Poll::Ready(Signal::STOP),
+            "STOP stays"
+        );
+    }
 
     #[test]
     fn repr_escapes_like_sdscatrepr() {

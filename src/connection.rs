@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tracing::debug;
 
-use crate::client::{Client, ClientInfo};
+use crate::client::{Client, ClientInfo, Signal};
 use crate::commands::{self, Flow};
 use crate::protocol::decode::Limits;
 use crate::protocol::RequestDecoder;
@@ -127,19 +127,8 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
     let mut last_io = crate::util::coarse_ms();
     // The runtime's own count (`io-threads` for the binary; whatever runtime embeds the library).
     let one_thread = tokio::runtime::Handle::current().metrics().num_workers() == 1;
-    // What the connection waits for besides its socket stays registered from one turn of the
-    // loop to the next: registering a waiter takes a lock and links it into a list other
-    // connections share, and dropping it does the same again. The kill and shutdown futures
-    // end the connection once they resolve, so they are never polled after that.
-    let kill = info.kill.notified();
-    tokio::pin!(kill);
-    let mut stop_rx = srv.shutdown_signal();
-    let stop = async move {
-        let _ = stop_rx.changed().await;
-    };
-    tokio::pin!(stop);
-    let outbound = info.outbound.ready();
-    tokio::pin!(outbound);
+    // Besides its socket, the connection waits for its signal (queued frames, kill, shutdown)
+    // and two timers.
     // The timers are re-armed only when they fire early (or the timeout setting changes).
     let release = tokio::time::sleep(IDLE_RELEASE);
     tokio::pin!(release);
@@ -207,17 +196,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                                     }
                                     wbuf.clear();
                                 }
-                                match wait_blocked(
-                                    srv,
-                                    &mut sock,
-                                    &mut rbuf,
-                                    &info,
-                                    b,
-                                    kill.as_mut(),
-                                    stop.as_mut(),
-                                )
-                                .await
-                                {
+                                match wait_blocked(srv, &mut sock, &mut rbuf, &info, b).await {
                                     Some(reply) => {
                                         // Whatever served it was logged before the reply was sent
                                         // to this task.
@@ -268,7 +247,7 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
             // limit has asked it to close.
             let written = tokio::select! {
                 r = sock.write_all(&wbuf) => r.is_ok(),
-                _ = &mut kill => false,
+                _ = info.signal.stopped() => false,
             };
             if !written {
                 break;
@@ -318,9 +297,10 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                     Err(_) => break,
                 }
             }
-            _ = &mut outbound => outbound.set(info.outbound.ready()),
-            _ = &mut kill => break,
-            _ = &mut stop => break,
+            // Queued frames are drained at the top of the loop.
+            bits = info.signal.raised() => if bits & Signal::STOP != 0 {
+                break;
+            },
             _ = &mut release, if holding => {
                 let deadline = deadline_after(last_io, IDLE_RELEASE);
                 if deadline <= Instant::now() {
@@ -382,8 +362,6 @@ async fn wait_blocked(
     rbuf: &mut BytesMut,
     info: &Arc<ClientInfo>,
     b: commands::Blocked,
-    mut kill: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
-    mut stop: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
 ) -> Option<Vec<u8>> {
     let commands::Blocked {
         waiter,
@@ -421,11 +399,7 @@ async fn wait_blocked(
                     break None;
                 }
             },
-            _ = &mut kill => {
-                waiter.try_cancel(None);
-                break None;
-            }
-            _ = &mut stop => {
+            _ = info.signal.stopped() => {
                 waiter.try_cancel(None);
                 break None;
             }

@@ -350,6 +350,10 @@ impl Server {
     pub fn shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         self.shutdown_tx.send_replace(true);
+        // A connection registered after this loop sees `shutting_down` before it waits.
+        for c in self.clients.iter() {
+            c.signal.raise(crate::client::Signal::STOP);
+        }
     }
 
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {

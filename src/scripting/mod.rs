@@ -93,13 +93,13 @@ pub struct Busy {
 }
 
 impl Busy {
-    fn begin(&self, is_eval: bool, threshold_ms: u64, name: &str, argv: &[Bytes]) {
+    /// `now_ms` is the calling command's start time (Unix ms), from which the threshold counts.
+    fn begin(&self, is_eval: bool, threshold_ms: u64, now_ms: u64, name: &str, argv: &[Bytes]) {
         self.timed_out.store(false, Ordering::Relaxed);
         self.kill.store(false, Ordering::Relaxed);
         self.wrote.store(false, Ordering::Relaxed);
         self.is_eval.store(is_eval, Ordering::Relaxed);
-        self.start_ms
-            .store(crate::util::now_ms(), Ordering::Relaxed);
+        self.start_ms.store(now_ms, Ordering::Relaxed);
         self.threshold_ms.store(threshold_ms, Ordering::Relaxed);
         if !is_eval {
             // Only FUNCTION STATS reports the running call, and only for functions.
@@ -304,8 +304,7 @@ impl Scripting {
             .store(st.libs.libraries_count(), Ordering::Relaxed);
         self.functions_memory
             .store(st.libs.memory(), Ordering::Relaxed);
-        self.lua_memory
-            .store(st.vm.lua.used_memory(), Ordering::Relaxed);
+        self.lua_memory.store(st.vm.heap_bytes(), Ordering::Relaxed);
     }
 }
 
@@ -440,7 +439,9 @@ pub fn run(
         buf: std::mem::take(&mut st.scratch),
         err: String::new(),
     };
-    scripting.busy.begin(is_eval, threshold, name, ctx.argv);
+    scripting
+        .busy
+        .begin(is_eval, threshold, ctx.ks.now, name, ctx.argv);
     let result = invoke::call(
         &st.vm,
         func,
@@ -465,7 +466,7 @@ pub fn run(
     // The other INFO counters change only with the cache and the libraries.
     scripting
         .lua_memory
-        .store(st.vm.lua.used_memory(), Ordering::Relaxed);
+        .store(st.vm.heap_bytes(), Ordering::Relaxed);
     result.map_err(|e| CmdError::Msg(e.into()))
 }
 

@@ -81,6 +81,19 @@ pub struct Vm {
 }
 
 impl Vm {
+    /// The Lua heap's size in bytes, as Lua counts it (Redis's `used_memory_lua`). Read
+    /// through the C API: the binding's accessor takes its lock, and this runs after every
+    /// script.
+    pub fn heap_bytes(&self) -> usize {
+        // SAFETY: the caller holds the VM (the scripting state's mutex); LUA_GCCOUNT and
+        // LUA_GCCOUNTB only read the collector's byte count.
+        unsafe {
+            let kb = mlua::ffi::lua_gc(self.raw.0, mlua::ffi::LUA_GCCOUNT, 0);
+            let rem = mlua::ffi::lua_gc(self.raw.0, mlua::ffi::LUA_GCCOUNTB, 0);
+            kb.max(0) as usize * 1024 + rem.max(0) as usize
+        }
+    }
+
     pub fn new(busy: Arc<Busy>) -> mlua::Result<Vm> {
         // DEBUG is opened for the error handler's `debug.getinfo`; the bootstrap removes the
         // global. No io/os/package: Redis 7.0 has none of them.
