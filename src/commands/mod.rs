@@ -29,8 +29,8 @@ pub mod strings;
 pub mod transactions;
 pub mod zsets;
 
-use std::borrow::Cow;
 use ahash::AHashMap as HashMap;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
