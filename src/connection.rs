@@ -196,7 +196,10 @@ pub async fn serve(srv: &Arc<Server>, mut sock: TcpStream, info: Arc<ClientInfo>
                                     }
                                     wbuf.clear();
                                 }
-                                match wait_blocked(srv, &mut sock, &mut rbuf, &info, b).await {
+                                // Boxed: the wait's state would otherwise enlarge every
+                                // connection's task, blocked or not.
+                                let wait = wait_blocked(srv, &mut sock, &mut rbuf, &info, b);
+                                match Box::pin(wait).await {
                                     Some(reply) => {
                                         // Whatever served it was logged before the reply was sent
                                         // to this task.

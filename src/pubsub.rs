@@ -70,45 +70,82 @@ impl Kind {
     }
 }
 
-/// One connection's subscriptions, in the order they were made.
+/// One connection's subscriptions, in the order they were made. Most connections never
+/// subscribe: the sets are allocated on the first subscription and dropped with the last, so
+/// they cost an idle connection one pointer instead of three sets.
 #[derive(Default, Debug)]
-pub struct ClientSubs {
+pub struct ClientSubs(Option<Box<Sets>>);
+
+#[derive(Default, Debug)]
+struct Sets {
     channels: IndexSet<Bytes, Hasher>,
     patterns: IndexSet<Bytes, Hasher>,
     shard: IndexSet<Bytes, Hasher>,
 }
 
-impl ClientSubs {
-    fn set_mut(&mut self, k: Kind) -> &mut IndexSet<Bytes, Hasher> {
+impl Sets {
+    fn of(&self, k: Kind) -> &IndexSet<Bytes, Hasher> {
         match k {
-            Kind::Channel => &mut self.channels,
-            Kind::Pattern => &mut self.patterns,
-            Kind::Shard => &mut self.shard,
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard,
         }
+    }
+}
+
+impl ClientSubs {
+    fn contains(&self, k: Kind, name: &[u8]) -> bool {
+        self.0.as_ref().is_some_and(|s| s.of(k).contains(name))
+    }
+
+    fn insert(&mut self, k: Kind, name: Bytes) {
+        let s = self.0.get_or_insert_with(Box::default);
+        match k {
+            Kind::Channel => s.channels.insert(name),
+            Kind::Pattern => s.patterns.insert(name),
+            Kind::Shard => s.shard.insert(name),
+        };
+    }
+
+    /// Removes `name`; false if it was not there.
+    fn remove(&mut self, k: Kind, name: &[u8]) -> bool {
+        let Some(s) = self.0.as_mut() else {
+            return false;
+        };
+        let removed = match k {
+            Kind::Channel => s.channels.shift_remove(name),
+            Kind::Pattern => s.patterns.shift_remove(name),
+            Kind::Shard => s.shard.shift_remove(name),
+        };
+        if self.total() == 0 {
+            self.0 = None;
+        }
+        removed
+    }
+
+    fn len(&self, k: Kind) -> usize {
+        self.0.as_ref().map_or(0, |s| s.of(k).len())
     }
 
     /// The names subscribed to in namespace `k`, in subscription order.
     pub fn names(&self, k: Kind) -> Vec<Bytes> {
-        let s = match k {
-            Kind::Channel => &self.channels,
-            Kind::Pattern => &self.patterns,
-            Kind::Shard => &self.shard,
-        };
-        s.iter().cloned().collect()
+        self.0
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.of(k).iter().cloned().collect())
     }
 
     /// The count a confirmation reports: channels + patterns (Redis's
     /// `clientSubscriptionsCount`), or shard channels (`clientShardSubscriptionsCount`).
     pub fn count(&self, k: Kind) -> usize {
         match k {
-            Kind::Shard => self.shard.len(),
-            _ => self.channels.len() + self.patterns.len(),
+            Kind::Shard => self.len(Kind::Shard),
+            _ => self.len(Kind::Channel) + self.len(Kind::Pattern),
         }
     }
 
     /// Every subscription of any kind; the client is in Pub/Sub mode while this is non-zero.
     pub fn total(&self) -> usize {
-        self.channels.len() + self.patterns.len() + self.shard.len()
+        self.count(Kind::Channel) + self.count(Kind::Shard)
     }
 }
 
@@ -224,11 +261,11 @@ impl PubSub {
 
     /// Subscribes `client` to `name`; false if it already was.
     pub fn subscribe(&self, client: &mut Client, k: Kind, name: &[u8]) -> bool {
-        if client.pubsub.set_mut(k).contains(name) {
+        if client.pubsub.contains(k, name) {
             return false;
         }
         let name = Bytes::copy_from_slice(name);
-        client.pubsub.set_mut(k).insert(name.clone());
+        client.pubsub.insert(k, name.clone());
         let (id, info) = (client.info.id, client.info.clone());
         match k {
             Kind::Pattern => {
@@ -246,7 +283,7 @@ impl PubSub {
 
     /// Unsubscribes `client` from `name`; false if it was not subscribed.
     pub fn unsubscribe(&self, client: &mut Client, k: Kind, name: &[u8]) -> bool {
-        if !client.pubsub.set_mut(k).shift_remove(name) {
+        if !client.pubsub.remove(k, name) {
             return false;
         }
         let id = client.info.id;
@@ -389,15 +426,46 @@ fn deliver(
 fn sync_counts(client: &Client) {
     let s = &client.pubsub;
     let i = &client.info;
-    i.subs.store(s.channels.len(), Ordering::Relaxed);
-    i.psubs.store(s.patterns.len(), Ordering::Relaxed);
-    i.ssubs.store(s.shard.len(), Ordering::Relaxed);
+    i.subs.store(s.len(Kind::Channel), Ordering::Relaxed);
+    i.psubs.store(s.len(Kind::Pattern), Ordering::Relaxed);
+    i.ssubs.store(s.len(Kind::Shard), Ordering::Relaxed);
     i.pubsub.store(s.total() > 0, Ordering::Relaxed);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_subs_allocate_with_the_first_and_free_with_the_last() {
+        let mut s = ClientSubs::default();
+        assert!(s.0.is_none() && s.total() == 0);
+        assert!(!s.remove(Kind::Channel, b"a"), "nothing to remove");
+        assert!(s.0.is_none(), "a miss allocates nothing");
+        s.insert(Kind::Channel, Bytes::from_static(b"a"));
+        s.insert(Kind::Pattern, Bytes::from_static(b"p*"));
+        s.insert(Kind::Shard, Bytes::from_static(b"s"));
+        s.insert(Kind::Channel, Bytes::from_static(b"b"));
+        assert!(s.contains(Kind::Pattern, b"p*") && !s.contains(Kind::Channel, b"p*"));
+        assert_eq!(
+            (s.count(Kind::Channel), s.count(Kind::Shard), s.total()),
+            (3, 1, 4)
+        );
+        assert_eq!(
+            s.names(Kind::Channel),
+            vec![Bytes::from("a"), Bytes::from("b")]
+        );
+        for (k, n) in [
+            (Kind::Channel, "a"),
+            (Kind::Pattern, "p*"),
+            (Kind::Shard, "s"),
+        ] {
+            assert!(s.remove(k, n.as_bytes()));
+        }
+        assert!(s.0.is_some(), "one channel left");
+        assert!(s.remove(Kind::Channel, b"b"));
+        assert!(s.0.is_none() && s.total() == 0);
+    }
 
     #[test]
     fn frames_are_encoded_per_protocol() {
