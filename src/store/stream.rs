@@ -286,15 +286,38 @@ fn get_slice<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
     s
 }
 
-/// One entry's index record inside a node (8 bytes). The entry's bytes at `off` start with its
-/// ID (varints: milliseconds after the node's master ID, then the sequence number).
-#[derive(Debug, Clone)]
-struct Slot {
-    /// Offset of the entry's bytes in `Node::data`.
-    off: u32,
-    deleted: bool,
+/// One entry's index record inside a node, 4 bytes: the offset of the entry's bytes in
+/// `Node::data` and two flags. The bytes at the offset start with the entry's ID (varints:
+/// milliseconds after the node's master ID, then the sequence number). Offsets stay far below
+/// 2^30: an entry is added to a node only while the node is under [`NODE_MAX_BYTES`].
+#[derive(Debug, Clone, Copy)]
+struct Slot(u32);
+
+impl Slot {
+    const DELETED: u32 = 1 << 31;
     /// Field names are the master entry's: only values are stored.
-    same_fields: bool,
+    const SAME_FIELDS: u32 = 1 << 30;
+
+    fn new(off: usize, same_fields: bool) -> Slot {
+        debug_assert!(off < Self::SAME_FIELDS as usize);
+        Slot(off as u32 | if same_fields { Self::SAME_FIELDS } else { 0 })
+    }
+
+    fn off(self) -> usize {
+        (self.0 & !(Self::DELETED | Self::SAME_FIELDS)) as usize
+    }
+
+    fn deleted(self) -> bool {
+        self.0 & Self::DELETED != 0
+    }
+
+    fn same_fields(self) -> bool {
+        self.0 & Self::SAME_FIELDS != 0
+    }
+
+    fn delete(&mut self) {
+        self.0 |= Self::DELETED;
+    }
 }
 
 /// A block of entries (Redis's listpack node).
@@ -321,7 +344,7 @@ impl Node {
 
     /// The ID of `slot`, and the position of its field data.
     fn decode_id(&self, slot: &Slot) -> (StreamId, usize) {
-        let mut pos = slot.off as usize;
+        let mut pos = slot.off();
         let ms = get_varint64(&self.data, &mut pos);
         let seq = get_varint64(&self.data, &mut pos);
         (StreamId::new(self.master.ms.wrapping_add(ms), seq), pos)
@@ -361,7 +384,7 @@ impl<'a> EntryRef<'a> {
 
     /// Number of field-value pairs.
     pub fn len(&self) -> usize {
-        if self.slot.same_fields {
+        if self.slot.same_fields() {
             self.node.master_fields.len()
         } else {
             let mut pos = self.pos;
@@ -376,7 +399,7 @@ impl<'a> EntryRef<'a> {
     /// The field-value pairs in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let node = self.node;
-        let same = self.slot.same_fields;
+        let same = self.slot.same_fields();
         let mut pos = self.pos;
         let n = if same {
             node.master_fields.len()
@@ -671,7 +694,7 @@ impl Stream {
         let mut lp = lp_int_size(flags)
             + lp_int_size(id.ms.wrapping_sub(master.ms) as i64)
             + lp_int_size(id.seq.wrapping_sub(master.seq) as i64);
-        let off = node.data.len() as u32;
+        let off = node.data.len();
         put_varint64(&mut node.data, id.ms.wrapping_sub(master.ms));
         put_varint64(&mut node.data, id.seq);
         if !same {
@@ -689,11 +712,7 @@ impl Stream {
         let lp_count = if same { nf + 3 } else { 2 * nf + 4 };
         lp += lp_int_size(lp_count as i64);
         node.lp_body += lp;
-        node.slots.push(Slot {
-            off,
-            deleted: false,
-            same_fields: same,
-        });
+        node.slots.push(Slot::new(off, same));
         node.live += 1;
         self.length += 1;
         self.entries_added += 1;
@@ -727,7 +746,7 @@ impl Stream {
                     if e.id > end {
                         return;
                     }
-                    if !slot.deleted && !f(e) {
+                    if !slot.deleted() && !f(e) {
                         return;
                     }
                 }
@@ -740,7 +759,7 @@ impl Stream {
                     if e.id < start {
                         return;
                     }
-                    if !slot.deleted && !f(e) {
+                    if !slot.deleted() && !f(e) {
                         return;
                     }
                 }
@@ -756,7 +775,7 @@ impl Stream {
             .binary_search_by(|s| node.id_of(s).cmp(&id))
             .ok()?;
         let slot = &node.slots[i];
-        (!slot.deleted).then(|| EntryRef::new(node, slot))
+        (!slot.deleted()).then(|| EntryRef::new(node, slot))
     }
 
     pub fn contains(&self, id: StreamId) -> bool {
@@ -787,13 +806,13 @@ impl Stream {
         let Ok(i) = node.slots.binary_search_by(|s| node.id_of(s).cmp(&id)) else {
             return false;
         };
-        if node.slots[i].deleted {
+        if node.slots[i].deleted() {
             return false;
         }
         if node.live == 1 {
             self.nodes.remove(&master);
         } else {
-            node.slots[i].deleted = true;
+            node.slots[i].delete();
             node.live -= 1;
             node.deleted += 1;
         }
@@ -850,7 +869,7 @@ impl Stream {
                 let stop = match how {
                     Trim::MaxLen(max) => self.length <= max,
                     Trim::MinId(min) => {
-                        let mut pos = slot.off as usize;
+                        let mut pos = slot.off();
                         let ms = get_varint64(&node.data, &mut pos);
                         let seq = get_varint64(&node.data, &mut pos);
                         StreamId::new(master.ms.wrapping_add(ms), seq) >= min
@@ -860,8 +879,8 @@ impl Stream {
                 if stop {
                     break;
                 }
-                if !slot.deleted {
-                    slot.deleted = true;
+                if !slot.deleted() {
+                    slot.delete();
                     from_node += 1;
                     self.length -= 1;
                 }
@@ -1010,6 +1029,17 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_pack_offset_and_flags_in_four_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 4);
+        for (off, same) in [(0, false), (1, true), (4095, true), ((1 << 30) - 1, false)] {
+            let mut s = Slot::new(off, same);
+            assert_eq!((s.off(), s.same_fields(), s.deleted()), (off, same, false));
+            s.delete();
+            assert_eq!((s.off(), s.same_fields(), s.deleted()), (off, same, true));
+        }
+    }
 
     fn b(s: &str) -> Bytes {
         Bytes::copy_from_slice(s.as_bytes())
