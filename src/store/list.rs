@@ -320,6 +320,14 @@ impl List {
             + std::mem::size_of::<Self>()
     }
 
+    /// Most lists have one chunk: the first gets a deque of exactly one slot (the deque's own
+    /// first growth would reserve four).
+    fn reserve_first_chunk(&mut self) {
+        if self.chunks.capacity() == 0 {
+            self.chunks.reserve_exact(1);
+        }
+    }
+
     pub fn push_back(&mut self, data: &[u8]) {
         let sz = entry_size(data.len());
         match self.chunks.back_mut() {
@@ -327,6 +335,7 @@ impl List {
             _ => {
                 let mut c = Chunk::with_capacity(sz.max(16));
                 c.push_back(data);
+                self.reserve_first_chunk();
                 self.chunks.push_back(c);
             }
         }
@@ -342,6 +351,7 @@ impl List {
                 c.head = c.buf.len();
                 c.tail = c.head;
                 c.push_front(data);
+                self.reserve_first_chunk();
                 self.chunks.push_front(c);
             }
         }
