@@ -82,6 +82,9 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(async move {
+        // The handlers are installed before the server listens or creates its files: a SIGTERM
+        // from then on is a clean shutdown, not the default termination.
+        let signals = shutdown_signals();
         let handle = match herald::server::start(settings).await {
             Ok(h) => h,
             Err(e) => {
@@ -92,7 +95,7 @@ fn main() -> ExitCode {
         };
         let srv = handle.srv.clone();
         tokio::spawn(async move {
-            wait_for_signal().await;
+            wait_for_signal(signals).await;
             srv.shutdown();
         });
         let srv = handle.srv.clone();
@@ -133,12 +136,22 @@ fn install_logging(loglevel: &str, logfile: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// SIGTERM and SIGINT, registered now (`None` if they cannot be).
+fn shutdown_signals() -> Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
+    ) {
+        (Ok(term), Ok(int)) => Some((term, int)),
+        _ => None,
+    }
+}
+
+async fn wait_for_signal(
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+) {
+    let Some((mut term, mut int)) = signals else {
         return std::future::pending().await;
     };
     tokio::select! {
