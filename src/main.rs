@@ -136,8 +136,11 @@ fn install_logging(loglevel: &str, logfile: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// SIGTERM and SIGINT, registered now (`None` if they cannot be).
-fn shutdown_signals() -> Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
+/// SIGTERM and SIGINT.
+type ShutdownSignals = (tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+
+/// Registers SIGTERM and SIGINT now (`None` if they cannot be).
+fn shutdown_signals() -> Option<ShutdownSignals> {
     use tokio::signal::unix::{signal, SignalKind};
     match (
         signal(SignalKind::terminate()),
@@ -148,9 +151,7 @@ fn shutdown_signals() -> Option<(tokio::signal::unix::Signal, tokio::signal::uni
     }
 }
 
-async fn wait_for_signal(
-    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
-) {
+async fn wait_for_signal(signals: Option<ShutdownSignals>) {
     let Some((mut term, mut int)) = signals else {
         return std::future::pending().await;
     };

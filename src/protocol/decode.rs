@@ -473,6 +473,15 @@ mod tests {
             decode_all(b"*1\r\n$04\r\nPING\r\n").unwrap_err().0,
             "Protocol error: invalid bulk length"
         );
+        // As redis-server 7.0 answers (string2ll takes no leading zeros or signs).
+        assert_eq!(
+            decode_all(b"*01\r\n$4\r\nPING\r\n").unwrap_err().0,
+            "Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            decode_all(b"*1\r\n$+4\r\nPING\r\n").unwrap_err().0,
+            "Protocol error: invalid bulk length"
+        );
     }
 
     #[test]

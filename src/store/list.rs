@@ -108,11 +108,10 @@ fn grown_len(min: usize, len: usize) -> usize {
         want = CHUNK_BYTES;
     }
     // SAFETY: nallocx only computes the size class of a request; flags 0 = default alignment.
-    let class = unsafe { tikv_jemalloc_sys::nallocx(want, 0) };
-    if class == 0 || (want <= CHUNK_BYTES && class > CHUNK_BYTES) {
-        want
-    } else {
-        class
+    // (8 KiB is a size class, so a capped request stays 8 KiB; 0 means no answer.)
+    match unsafe { tikv_jemalloc_sys::nallocx(want, 0) } {
+        0 => want,
+        class => class,
     }
 }
 
